@@ -1,0 +1,61 @@
+/**
+ * The imperative heart of a mount: decide, fold into the live state, append to the log, and only
+ * then let the caller's reply go. decide+apply run synchronously, so concurrent FUSE requests see
+ * one total order, and the log records exactly that order.
+ */
+import { apply, decide, type Command, type Errno, type Event, type State } from '../model/index.ts';
+
+export type Durability = 'always' | 'close' | 'none';
+export const DURABILITIES: readonly Durability[] = ['always', 'close', 'none'];
+
+/** Where events go: the log writer, or nothing at all for the no-log baseline. */
+export interface EventSink {
+  /** Resolves once the events reached the kernel, and if durable once they are fsynced. */
+  append(events: Event[], options: { durable: boolean }): Promise<void>;
+  /** Resolves once everything appended so far is fsynced. */
+  sync(): Promise<void>;
+}
+
+/** Data writes may lag in `close` mode; their flush/fsync/close waits instead. */
+const LAZY_IN_CLOSE_MODE = new Set<Command['type']>(['write', 'truncate']);
+
+export class Engine {
+  constructor(
+    readonly state: State,
+    private readonly sink: EventSink,
+    readonly durability: Durability,
+    private readonly onFailure: (error: unknown) => void,
+  ) {}
+
+  /** null on success, an errno otherwise; EIO when the log could not take the events. */
+  async run(cmd: Command): Promise<Errno | 'EIO' | null> {
+    const decision = decide(this.state, cmd);
+    if (!decision.ok) return decision.errno;
+    if (decision.events.length === 0) return null;
+    for (const event of decision.events) apply(this.state, event);
+    try {
+      await this.sink.append(decision.events, { durable: this.isDurable(cmd) });
+      return null;
+    } catch (error) {
+      this.onFailure(error);
+      return 'EIO';
+    }
+  }
+
+  /** For flush/fsync/release of a written file: everything so far on disk. */
+  async sync(): Promise<Errno | 'EIO' | null> {
+    try {
+      await this.sink.sync();
+      return null;
+    } catch (error) {
+      this.onFailure(error);
+      return 'EIO';
+    }
+  }
+
+  private isDurable(cmd: Command): boolean {
+    if (this.durability === 'always') return true;
+    if (this.durability === 'none') return false;
+    return !LAZY_IN_CLOSE_MODE.has(cmd.type);
+  }
+}

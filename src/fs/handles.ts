@@ -1,0 +1,37 @@
+/**
+ * Open file handles. A handle holds the inode object itself, not its number: when the last name
+ * of a file goes (a pop), the model drops the inode but descriptors opened before the pop keep
+ * reading it, as POSIX promises. That orphan is memory of the shell, never state of the model.
+ */
+import type { FileInode } from '../model/index.ts';
+
+export type Handle = { inode: FileInode; dirty: boolean };
+
+const FH_MAX = 0xffffffff;
+
+export class Handles {
+  private readonly open = new Map<number, Handle>();
+  private next = 1;
+
+  add(inode: FileInode): number {
+    while (this.open.has(this.next)) this.next = this.next === FH_MAX ? 1 : this.next + 1;
+    const fh = this.next;
+    this.open.set(fh, { inode, dirty: false });
+    this.next = fh === FH_MAX ? 1 : fh + 1;
+    return fh;
+  }
+
+  get(fh: number): Handle | undefined {
+    return this.open.get(fh);
+  }
+
+  release(fh: number): Handle | undefined {
+    const handle = this.open.get(fh);
+    this.open.delete(fh);
+    return handle;
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+}
