@@ -59,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
     warn: (message) => console.error(`eventfs: ${message}`),
   });
   signalReady();
-  await untilSignal();
+  await Promise.race([untilSignal(), daemon.unmounted]);
   await daemon.stop();
   return EXIT.ok;
 }

@@ -1,6 +1,7 @@
 /** Checks a mountpoint before mounting, so each mistake gets its own one-line error. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isMounted } from '../fs/mountinfo.ts';
 import { UsageError } from './options.ts';
 
 export function checkMountpoint(path: string): string {
@@ -19,12 +20,3 @@ export function checkMountpoint(path: string): string {
   if (readdirSync(absolute).length > 0) throw new UsageError(`mountpoint ${absolute} is not empty`);
   return absolute;
 }
-
-/** Whether a path is a mountpoint now, from /proc/self/mountinfo (field 5, octal-escaped). */
-export function isMounted(absolute: string): boolean {
-  const lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
-  return lines.some((line) => unescapeMountPath(line.split(' ')[4] ?? '') === absolute);
-}
-
-const unescapeMountPath = (field: string): string =>
-  field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));

@@ -4,7 +4,7 @@
  * always unmounts, even when the daemon died.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ export type MountOptions = { args?: string[]; logDir?: string; root?: string };
 
 export async function startMount(options: MountOptions = {}): Promise<TestMount> {
   const root = options.root ?? mkdtempSync(join(tmpdir(), 'eventfs-test-'));
+  chmodSync(root, 0o755); // other test users must reach the mountpoint
   const mnt = join(root, 'mnt');
   const logDir = options.logDir ?? join(root, 'logs');
   mkdirSync(mnt, { recursive: true });
