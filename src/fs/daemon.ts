@@ -2,12 +2,10 @@
  * A running mount: recover the state from the log directory, open a new segment, mount FUSE,
  * sweep for dead creators, and on stop flush the log and unmount cleanly.
  */
-import { randomBytes } from 'node:crypto';
-import { truncate } from 'node:fs/promises';
 import type { QuotaTable } from '../config/limits.ts';
 import { acquireLock, type LogLock } from '../log/lock.ts';
-import { readLogDir } from '../log/reader.ts';
-import { openSegment, type LogWriter } from '../log/writer.ts';
+import { readLogDir, type LogDirRead } from '../log/reader.ts';
+import { openLogForAppend, type LogWriter } from '../log/writer.ts';
 import {
   DAEMON, emptyState, fold, fromPlain, type Event, type PlainState, type State,
 } from '../model/index.ts';
@@ -55,8 +53,8 @@ export class Daemon {
   static async start(options: DaemonOptions): Promise<Daemon> {
     const lock = await acquireLock(options.logDir);
     try {
-      const { state, mountId } = await recover(options);
-      const writer = await openSegment(options.logDir, { mountId, firstSeq: state.seq + 1 });
+      const { state, read } = await recover(options);
+      const writer = await openLogForAppend(read);
       const engine = new Engine(state, writer, options.durability, (error) => options.warn(`log write failed: ${String(error)}`));
       const reap = (queue: string): void => void engine.run({ type: 'reap', queue, by: DAEMON, atMs: Date.now() });
       const reaper = new Reaper({ state, isAlive, reap });
@@ -84,15 +82,15 @@ export class Daemon {
   }
 }
 
-async function recover(options: DaemonOptions): Promise<{ state: State; mountId: Buffer }> {
+/** The newest valid snapshot plus the events after it; a torn tail is cut by openLogForAppend. */
+async function recover(options: DaemonOptions): Promise<{ state: State; read: LogDirRead }> {
   const read = await readLogDir(options.logDir);
   for (const torn of read.tornTails) {
     options.warn(`${torn.path}: torn tail at byte ${torn.offset} (${torn.bytesDropped} bytes of an unacknowledged write dropped)`);
-    await truncate(torn.path, torn.offset);
   }
   const base = read.snapshot === null ? emptyState() : fromPlain(read.snapshot.state as PlainState);
   const state = fold(read.events as unknown as Event[], base);
-  return { state, mountId: read.mountId ?? randomBytes(16) };
+  return { state, read };
 }
 
 function mountFuse(options: DaemonOptions, engine: Engine, reaper: Reaper): Fuse {
