@@ -104,7 +104,7 @@ function mountFuse(options: DaemonOptions, engine: Engine, reaper: Reaper): Fuse
   const report = (error: unknown) => options.warn(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
   const ops = makeOps({ engine, handles: new Handles(), reaper, caller, now: Date.now, report });
   fuse = new Fuse(options.mountpoint, ops, {
-    useIno: true, hardRemove: true, entryTimeout: 0, attrTimeout: 0, negativeTimeout: 0,
+    useIno: true, entryTimeout: 0, attrTimeout: 0, negativeTimeout: 0,
     allowOther: options.allowOther, defaultPermissions: true,
     fsname: 'eventfs', subtype: 'eventfs', debug: options.debug,
   });

@@ -25,6 +25,9 @@ export type OpsDeps = {
   report: (error: unknown) => void;
 };
 
+/** libfuse 2 renames an open file it is asked to unlink to .fuse_hiddenNNNN, and unlinks that on release. */
+const HIDDEN_PREFIX = '.fuse_hidden';
+const isHiddenName = (path: string): boolean => path.slice(path.lastIndexOf('/') + 1).startsWith(HIDDEN_PREFIX);
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const NAME_BYTES_MAX = 255;
@@ -53,7 +56,7 @@ export function makeOps(deps: OpsDeps): FuseOps {
     const node = resolve(state, path);
     if (typeof node === 'string') return cb(toFuseCode(node));
     if (node.kind !== 'file') return cb(toFuseCode('EISDIR'));
-    cb(0, handles.add(node.inode));
+    cb(0, handles.add(node.inode, path));
   };
   /** flush/fsync/release of a written file wait for its data to be durable (close mode's promise). */
   const settle = (fh: number, force: boolean, cb: DoneCb): void => {
@@ -69,8 +72,11 @@ export function makeOps(deps: OpsDeps): FuseOps {
     statfs: (_path, cb) => cb(0, statfsFor(engine, deps.caller())),
     getattr(path, cb) {
       const node = lookup(path);
-      if (typeof node === 'string') return cb(toFuseCode(node));
-      cb(0, statFor(state, node));
+      if (typeof node !== 'string') return cb(0, statFor(state, node));
+      // fstat of an open file that libfuse hid on unlink arrives as a getattr of its hidden name.
+      const hidden = isHiddenName(path) ? handles.byPath(path) : undefined;
+      if (hidden !== undefined) return cb(0, statFile(hidden.inode));
+      cb(toFuseCode(node));
     },
     fgetattr(path, fd, cb) {
       const handle = handles.get(fd);
@@ -138,12 +144,23 @@ export function makeOps(deps: OpsDeps): FuseOps {
         cb(code);
       });
     },
-    unlink: (path, cb) => run(cb, { type: 'unlink', path }),
+    unlink(path, cb) {
+      // The release of a hidden open file: its name left the model when it was hidden.
+      if (isHiddenName(path) && typeof resolve(state, path) === 'string') return cb(0);
+      run(cb, { type: 'unlink', path });
+    },
     mkdir: (path, mode, cb) => run(cb, { type: 'mkdir', path, mode }),
     rmdir: (path, cb) => run(cb, { type: 'rmdir', path }),
     link: (from, to, cb) => run(cb, { type: 'link', from, to }),
-    // Queues are ordered by creation: a rename would be a silent re-creation, so it is refused.
-    rename: (_from, _to, cb) => cb(toFuseCode('ENOSYS')),
+    rename(from, to, cb) {
+      // Queues are ordered by creation: a rename would be a silent re-creation, so it is refused.
+      // The one rename eventfs takes is libfuse hiding an open file it was asked to unlink.
+      if (!isHiddenName(to)) return cb(toFuseCode('ENOSYS'));
+      run((code) => {
+        if (code === 0) handles.repath(from, to);
+        cb(code);
+      }, { type: 'unlink', path: from });
+    },
     symlink: (_target, _path, cb) => cb(toFuseCode('EPERM')),
     chmod: (path, mode, cb) => run(cb, { type: 'chmod', path, mode }),
     chown: (path, uid, gid, cb) => run(cb, { type: 'chown', path, uid, gid }),
