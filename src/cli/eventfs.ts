@@ -28,7 +28,7 @@ function program(): Command {
     .option('-c, --config <file>', 'quota config (INI); default /etc/eventfs/eventfs.conf when it exists')
     .option('-f, --foreground', 'stay in the foreground', false)
     .option('-d, --debug', 'print every FUSE request (implies -f)', false)
-    .option('-o, --options <list>', 'durability=always|close|none (default close), allow_other, noallow_other, sweep_ms=N', collect, [])
+    .option('-o, --options <list>', 'durability=always|close|none (default close), allow_other, noallow_other, sweep_ms=N, snapshot_bytes=N', collect, [])
     .option('--log-dir <dir>', 'where the event log lives', 'logs')
     .addHelpText('after', `
 Exit codes: 0 mounted, 1 failure, 64 usage, 65 corrupt log (see eventfs-replay --salvage),
@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   if (!options.foreground && !options.debug) return detach(argv, logDir);
   const daemon = await Daemon.start({
     mountpoint, logDir, durability: mount.durability, quotas, debug: options.debug,
-    allowOther: mount.allowOther ?? process.getuid?.() === 0, sweepMs: mount.sweepMs,
+    allowOther: mount.allowOther ?? process.getuid?.() === 0, sweepMs: mount.sweepMs, snapshotBytesMin: mount.snapshotBytes,
     warn: (message) => console.error(`eventfs: ${message}`),
   });
   signalReady();

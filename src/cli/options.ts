@@ -1,9 +1,10 @@
 /** `-o opt,opt=value,...` for eventfs: parsed into typed options, anything unknown is an error. */
+import { SNAPSHOT_BYTES_MIN } from '../fs/compactor.ts';
 import { DURABILITIES, type Durability } from '../fs/engine.ts';
 
-export type MountOptions = { durability: Durability; allowOther: boolean | null; sweepMs: number };
+export type MountOptions = { durability: Durability; allowOther: boolean | null; sweepMs: number; snapshotBytes: number };
 
-export const DEFAULT_MOUNT_OPTIONS: MountOptions = { durability: 'close', allowOther: null, sweepMs: 250 };
+export const DEFAULT_MOUNT_OPTIONS: MountOptions = { durability: 'close', allowOther: null, sweepMs: 250, snapshotBytes: SNAPSHOT_BYTES_MIN };
 
 export class UsageError extends Error {}
 
@@ -17,7 +18,8 @@ export function parseMountOptions(lists: string[]): MountOptions {
       case 'allow_other': options.allowOther = flag(key, value, true); break;
       case 'noallow_other': options.allowOther = flag(key, value, false); break;
       case 'sweep_ms': options.sweepMs = positiveInteger(key, value); break;
-      default: throw new UsageError(`unknown mount option '${key}' (known: durability=always|close|none, allow_other, noallow_other, sweep_ms=N)`);
+      case 'snapshot_bytes': options.snapshotBytes = positiveInteger(key, value); break;
+      default: throw new UsageError(`unknown mount option '${key}' (known: durability=always|close|none, allow_other, noallow_other, sweep_ms=N, snapshot_bytes=N)`);
     }
   }
   return options;

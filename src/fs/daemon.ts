@@ -5,11 +5,14 @@
 import type { QuotaTable } from '../config/limits.ts';
 import { acquireLock, type LogLock } from '../log/lock.ts';
 import { readLogDir, type LogDirRead } from '../log/reader.ts';
-import { openLogForAppend, type LogWriter } from '../log/writer.ts';
+import { SegmentedLog } from '../log/segmented.ts';
+import { SnapshotCorruptError } from '../log/errors.ts';
+import { openLogForAppend } from '../log/writer.ts';
 import {
-  DAEMON, emptyState, fold, fromPlain, type Event, type PlainState, type State,
+  DAEMON, emptyState, fold, fromPlain, plainHash, type Event, type PlainState, type State,
 } from '../model/index.ts';
 import { callerIdentity, isAlive } from '../proc/liveness.ts';
+import { Compactor } from './compactor.ts';
 import { Engine, type Durability } from './engine.ts';
 import { Handles } from './handles.ts';
 import { Fuse } from './native.ts';
@@ -25,6 +28,8 @@ export type DaemonOptions = {
   /** allow_other: other users may use the mount (default when root); modes are always enforced. */
   allowOther: boolean;
   sweepMs: number;
+  /** Snapshot once this much log (and at least the last snapshot's size) was written since the last one. */
+  snapshotBytesMin: number;
   debug: boolean;
   warn: (message: string) => void;
 };
@@ -37,7 +42,7 @@ export class Daemon {
   private constructor(
     private readonly mountpoint: string,
     private readonly fuse: Fuse,
-    private readonly writer: LogWriter,
+    private readonly log: SegmentedLog,
     private readonly lock: LogLock,
     private readonly reaper: Reaper,
     readonly engine: Engine,
@@ -54,8 +59,10 @@ export class Daemon {
     const lock = await acquireLock(options.logDir);
     try {
       const { state, read } = await recover(options);
-      const writer = await openLogForAppend(read);
-      const engine = new Engine(state, writer, options.durability, (error) => options.warn(`log write failed: ${String(error)}`));
+      const log = new SegmentedLog(options.logDir, await openLogForAppend(read));
+      const compactor = new Compactor(log, state, { snapshotBytesMin: options.snapshotBytesMin, warn: options.warn });
+      const onFailure = (error: unknown) => options.warn(`log write failed: ${String(error)}`);
+      const engine = new Engine(state, log, options.durability, onFailure, () => compactor.maybeSnapshot());
       const reap = (queue: string): void => void engine.run({ type: 'reap', queue, by: DAEMON, atMs: Date.now() });
       const reaper = new Reaper({ state, isAlive, reap });
       if (JSON.stringify(state.quotas) !== JSON.stringify(options.quotas)) {
@@ -65,7 +72,7 @@ export class Daemon {
       const fuse = mountFuse(options, engine, reaper);
       await fuse.mountAsync();
       reaper.start(options.sweepMs);
-      return new Daemon(options.mountpoint, fuse, writer, lock, reaper, engine, options.sweepMs);
+      return new Daemon(options.mountpoint, fuse, log, lock, reaper, engine, options.sweepMs);
     } catch (error) {
       await lock.release();
       throw error;
@@ -77,7 +84,7 @@ export class Daemon {
     this.reaper.stop();
     if (this.watch !== null) clearInterval(this.watch);
     await this.fuse.unmountAsync().catch(() => undefined);
-    await this.writer.close();
+    await this.log.close();
     await this.lock.release();
   }
 }
@@ -88,9 +95,15 @@ async function recover(options: DaemonOptions): Promise<{ state: State; read: Lo
   for (const torn of read.tornTails) {
     options.warn(`${torn.path}: torn tail at byte ${torn.offset} (${torn.bytesDropped} bytes of an unacknowledged write dropped)`);
   }
-  const base = read.snapshot === null ? emptyState() : fromPlain(read.snapshot.state as PlainState);
-  const state = fold(read.events as unknown as Event[], base);
+  const state = fold(read.events as unknown as Event[], read.snapshot === null ? emptyState() : loadSnapshot(read.snapshot));
   return { state, read };
+}
+
+/** A snapshot's CRC guards its bytes; its hash guards the meaning (same fold, same state). */
+function loadSnapshot(snapshot: { path: string; state: unknown; hash: unknown }): State {
+  const plain = snapshot.state as PlainState;
+  if (plainHash(plain) !== snapshot.hash) throw new SnapshotCorruptError(snapshot.path, 'state does not match its recorded hash');
+  return fromPlain(plain);
 }
 
 function mountFuse(options: DaemonOptions, engine: Engine, reaper: Reaper): Fuse {

@@ -25,6 +25,8 @@ export class Engine {
     private readonly sink: EventSink,
     readonly durability: Durability,
     private readonly onFailure: (error: unknown) => void,
+    /** Runs after each successful append (the compactor's chance to snapshot). */
+    private readonly afterAppend: () => void = () => undefined,
   ) {}
 
   /** null on success, an errno otherwise; EIO when the log could not take the events. */
@@ -35,6 +37,7 @@ export class Engine {
     for (const event of decision.events) apply(this.state, event);
     try {
       await this.sink.append(decision.events, { durable: this.isDurable(cmd) });
+      this.afterAppend();
       return null;
     } catch (error) {
       this.onFailure(error);

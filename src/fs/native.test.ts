@@ -19,15 +19,34 @@ const skip = process.getuid?.() !== 0
   : !existsSync('/dev/fuse') ? 'needs /dev/fuse (run scripts/setup-system.sh)' : false
 
 // --- child processes (never sync: the event loop must stay free to serve the mount)
+const children = new Set<ChildProcess>()
+
+function track (child: ChildProcess): ChildProcess {
+  children.add(child)
+  child.on('close', () => children.delete(child))
+  return child
+}
+
+async function killChildren (): Promise<void> {
+  await Promise.all([...children].map(async (child) => {
+    const closed = once(child, 'close')
+    child.kill('SIGKILL')
+    await closed
+  }))
+}
+
 interface RunResult { code: number | null, stdout: string, stderr: string, pid: number }
 
 async function run (cmd: string, args: string[], input?: string): Promise<RunResult> {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = track(spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] }))
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (d: Buffer) => { stdout += d.toString() })
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
-  child.stdin!.end(input ?? '')
+  if (input !== undefined) {
+    child.stdin!.on('error', () => {}) // EPIPE if the child exits without reading
+    child.stdin!.end(input)
+  }
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
   const [code] = await once(child, 'close') as [number | null]
   clearTimeout(timer)
@@ -252,11 +271,12 @@ interface HeldResult { read: string, fstat?: { size: number, ino: number, nlink:
 
 /** Opens `file` in a python process, unlinks it from another process, then reads through the fd. */
 async function readAfterUnlink (file: string): Promise<{ held: HeldResult, holderPid: number, lsAfter: string }> {
-  const holder: ChildProcess = spawn(PYTHON, ['-c', HOLD_OPEN_PY, file], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const holder = track(spawn(PYTHON, ['-c', HOLD_OPEN_PY, file], { stdio: ['pipe', 'pipe', 'pipe'] }))
   try {
     let out = ''
     let stderr = ''
     holder.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
+    holder.stdin!.on('error', () => {})
     const lines = (async function * () {
       for await (const chunk of holder.stdout!) {
         out += (chunk as Buffer).toString()
@@ -284,7 +304,7 @@ async function readAfterUnlink (file: string): Promise<{ held: HeldResult, holde
   }
 }
 
-describe('patched fuse-native on a real mount', { skip }, () => {
+describe('patched fuse-native on a real mount', { skip, timeout: 60_000 }, () => {
   let tmp = ''
   let dirA = ''
   let dirB = ''
@@ -303,6 +323,7 @@ describe('patched fuse-native on a real mount', { skip }, () => {
   })
 
   after(async () => {
+    await killChildren() // a child left blocked on the mount would keep it (and this process) busy
     const errors: unknown[] = []
     for (const [m, dir] of [[a, dirA], [b, dirB]] as const) {
       if (dir) await unmount(m, dir).catch((e: unknown) => errors.push(e))

@@ -4,16 +4,17 @@
  * SHA-256 over a length-prefixed walk of toPlain(state), so no two different states share a stream.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { toPlain } from './snapshot.ts';
+import { toPlain, type PlainState } from './snapshot.ts';
 import type { State } from './state.ts';
 
 export function stateHash(state: State): string {
+  return plainHash(toPlain(state));
+}
+
+/** The same hash from the plain form (a snapshot's state). */
+export function plainHash(plain: PlainState): string {
   const hasher = sha256.create();
-  const feed = (value: unknown): void => {
-    const bytes = encode(value);
-    hasher.update(bytes);
-  };
-  walk(toPlain(state), feed);
+  walk(plain, (value) => hasher.update(encode(value)));
   return Buffer.from(hasher.digest()).toString('hex');
 }
 

@@ -21,8 +21,13 @@ export type PlainState = {
   queues: PlainQueue[]; inodes: PlainInode[];
 };
 
-/** Canonical: queues in creation order, entries in queue order, inodes by number, xattrs by key. */
-export function toPlain(state: State): PlainState {
+/**
+ * Canonical: queues in creation order, entries in queue order, inodes by number, xattrs by key.
+ * File data is shared with the live state unless `copyData`: a snapshot taken while the mount goes
+ * on must copy it, since writes change data buffers in place.
+ */
+export function toPlain(state: State, options: { copyData: boolean } = { copyData: false }): PlainState {
+  const plainInode = options.copyData ? copiedInode : sharedInode;
   const inodes = [...state.inodes.values()].sort((a, b) => a.ino - b.ino).map(plainInode);
   const queues = [...state.queues.values()].map(plainQueue);
   return { seq: state.seq, rootMtimeMs: state.rootMtimeMs, nextIno: state.nextIno, quotas: state.quotas, queues, inodes };
@@ -38,10 +43,16 @@ function plainQueue(queue: Queue): PlainQueue {
   return { name, ino, mode, uid, gid, creator, atimeMs, mtimeMs, ctimeMs, xattrs: plainXattrs(queue.xattrs), entries };
 }
 
-function plainInode(inode: FileInode): PlainInode {
+function sharedInode(inode: FileInode): PlainInode {
   const { ino, mode, uid, gid, nlink, atimeMs, mtimeMs, ctimeMs } = inode;
   const data = inode.data.subarray(0, inode.size);
   return { ino, mode, uid, gid, nlink, data, atimeMs, mtimeMs, ctimeMs, xattrs: plainXattrs(inode.xattrs) };
+}
+
+function copiedInode(inode: FileInode): PlainInode {
+  const plain = sharedInode(inode);
+  plain.data = Buffer.from(plain.data);
+  return plain;
 }
 
 export function fromPlain(plain: PlainState): State {
