@@ -25,10 +25,10 @@ export type MountOptions = { args?: string[]; logDir?: string; root?: string };
 
 export async function startMount(options: MountOptions = {}): Promise<TestMount> {
   const root = options.root ?? mkdtempSync(join(tmpdir(), 'eventfs-test-'));
-  chmodSync(root, 0o755); // other test users must reach the mountpoint
   const mnt = join(root, 'mnt');
-  const logDir = options.logDir ?? join(root, 'logs');
   mkdirSync(mnt, { recursive: true });
+  chmodSync(root, 0o755); // other test users must reach the mountpoint
+  const logDir = options.logDir ?? join(root, 'logs');
   const args = [EVENTFS_BIN, '-f', '--log-dir', logDir, ...(options.args ?? []), mnt];
   const daemon = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: { ...process.env, EVENTFS_READY_FD: '3' },
