@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -27,26 +27,29 @@ function track (child: ChildProcess): ChildProcess {
   return child
 }
 
-async function killChildren (): Promise<void> {
-  await Promise.all([...children].map(async (child) => {
-    const closed = once(child, 'close')
+/** SIGKILLs the children still running; true once all have closed, false after `ms`. */
+async function killChildren (ms: number): Promise<boolean> {
+  const closed = Promise.all([...children].map(async (child) => {
+    const done = once(child, 'close')
     child.kill('SIGKILL')
-    await closed
+    await done
   }))
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
+  const result = await Promise.race([closed.then(() => true), timeout])
+  clearTimeout(timer)
+  return result
 }
 
 interface RunResult { code: number | null, stdout: string, stderr: string, pid: number }
 
-async function run (cmd: string, args: string[], input?: string): Promise<RunResult> {
-  const child = track(spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] }))
+async function run (cmd: string, args: string[]): Promise<RunResult> {
+  // stdin 'ignore': a pipe nobody reads gave EPIPE as an uncaught exception
+  const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }))
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (d: Buffer) => { stdout += d.toString() })
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
-  if (input !== undefined) {
-    child.stdin!.on('error', () => {}) // EPIPE if the child exits without reading
-    child.stdin!.end(input)
-  }
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
   const [code] = await once(child, 'close') as [number | null]
   clearTimeout(timer)
@@ -90,6 +93,9 @@ class MemFs {
     return this.calls.filter((c) => c.op === op && (p === undefined || c.path === p))
   }
 
+  readonly errors: string[] = []
+  readonly times: Array<{ path: string, atime: number, mtime: number }> = []
+
   static stat (n: Inode): Stat {
     return { mode: n.mode, uid: n.uid, gid: n.gid, size: n.data.length, ino: n.ino, nlink: n.nlink, atime: n.time, mtime: n.time, ctime: n.time }
   }
@@ -116,6 +122,7 @@ class MemFs {
       },
       mkdir (p, mode, cb) {
         const ctx = fs.record('mkdir', p)
+        if (p.endsWith('/throw')) throw new Error('handler bug')
         if (byPath(p)) return cb(Errnos.EEXIST)
         fs.paths.set(p, fs.inode(0o40000 | mode, ctx.uid, ctx.gid, 2))
         cb(0)
@@ -161,7 +168,11 @@ class MemFs {
         n.data = Buffer.concat([n.data, Buffer.alloc(size)]).subarray(0, size)
         cb(0)
       },
-      utimens (p, _atime, _mtime, cb) { fs.record('utimens', p); cb(0) },
+      utimens (p, atime, mtime, cb) {
+        fs.record('utimens', p)
+        fs.times.push({ path: p, atime, mtime })
+        cb(0)
+      },
       flush (p, fd, cb) { fs.record('flush', p, fd); cb(0) },
       release (p, fd, cb) {
         fs.record('release', p, fd)
@@ -227,11 +238,25 @@ async function mountMemFs (dir: string, hardRemove: boolean): Promise<Mount> {
     defaultPermissions: true,
     fsname: 'eventfs-native-test',
     subtype: 'eventfs-test',
-    force: true
+    force: true,
+    onError: (error, op) => fs.errors.push(`${op}: ${String(error)}`)
   })
   fs.fuse = fuse
   await fuse.mountAsync()
   return { dir, fs, fuse }
+}
+
+/** FUSE connection id (the mount's minor device number) of the mount at `dir`. */
+function connectionOf (dir: string, mountinfo: string): string | null {
+  const line = mountinfo.split('\n').find((l) => l.split(' ')[4] === dir)
+  return line?.split(' ')[2]?.split(':')[1] ?? null
+}
+
+/** Fails every pending request of these mounts (ENOTCONN), releasing callers stuck in D state. */
+async function abortConnections (ids: string[]): Promise<void> {
+  const root = '/sys/fs/fuse/connections'
+  if (ids.length > 0 && !existsSync(`${root}/${ids[0]}`)) await run('mount', ['-t', 'fusectl', 'none', root])
+  for (const id of ids) await writeFile(`${root}/${id}/abort`, '1').catch(() => {})
 }
 
 async function unmount (m: Mount | undefined, dir: string): Promise<void> {
@@ -323,7 +348,14 @@ describe('patched fuse-native on a real mount', { skip, timeout: 60_000 }, () =>
   })
 
   after(async () => {
-    await killChildren() // a child left blocked on the mount would keep it (and this process) busy
+    // A child stuck on an unanswered request cannot be killed (D state) and would keep this
+    // process alive: abort the connections then (the requests fail with ENOTCONN).
+    const mountinfo = await readFile('/proc/self/mountinfo', 'utf8')
+    const conns = [dirA, dirB].map((d) => (d ? connectionOf(d, mountinfo) : null)).filter((c): c is string => c !== null)
+    if (!(await killChildren(2000))) {
+      await abortConnections(conns)
+      await killChildren(5000)
+    }
     const errors: unknown[] = []
     for (const [m, dir] of [[a, dirA], [b, dirB]] as const) {
       if (dir) await unmount(m, dir).catch((e: unknown) => errors.push(e))
@@ -429,6 +461,13 @@ print(os.getpid(), res['tid'], start)
     assert.ok(!b!.fs.paths.has(hiddenUnlink!.path!))
   })
 
+  it('a handler that throws answers EIO instead of leaving the caller hanging', async () => {
+    const r = await run('mkdir', [path.join(dirA, 'throw')])
+    assert.notEqual(r.code, 0)
+    assert.match(r.stderr, /Input\/output error/)
+    assert.deepEqual(a!.fs.errors, ['mkdir: Error: handler bug'])
+  })
+
   it('use_ino: stat shows our inode numbers and link counts', async () => {
     await ok('mkdir', [path.join(dirA, 'q4')])
     await ok('sh', ['-c', `printf x > ${path.join(dirA, 'q4', 'm')}`])
@@ -438,5 +477,12 @@ print(os.getpid(), res['tid'], start)
     const file = a!.fs.paths.get('/q4/m')!
     assert.ok(dir.ino >= 1000 && file.ino >= 1000)
     assert.deepEqual(r.stdout.trim().split('\n'), [`${dir.ino} 2 0`, `${file.ino} 2 1`, `${file.ino} 2 1`])
+  })
+
+  it('utimens receives atime and mtime (stock 2.2.6 passed atime twice)', async () => {
+    await ok('mkdir', [path.join(dirA, 'q5')])
+    await ok('sh', ['-c', `printf x > ${path.join(dirA, 'q5', 't')}`])
+    await ok(PYTHON, ['-c', 'import os, sys; os.utime(sys.argv[1], (1000.5, 2000.25))', path.join(dirA, 'q5', 't')])
+    assert.deepEqual(a!.fs.times.filter((t) => t.path === '/q5/t').at(-1), { path: '/q5/t', atime: 1000500, mtime: 2000250 })
   })
 })

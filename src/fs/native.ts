@@ -148,6 +148,12 @@ export type TimeoutOption = number | false | ({ default?: number } & Partial<Rec
 export interface FuseOptions extends MountOptions {
   /** Per-op timeout in ms; default here is false (no timeout). */
   timeout?: TimeoutOption
+  /**
+   * Called when an op handler throws synchronously; the request is then answered EIO. (Unguarded,
+   * the exception would escape to the event loop and the kernel request would never be answered:
+   * the caller hangs unkillably in D state until the connection is aborted.) Default: console.error.
+   */
+  onError?: (error: unknown, op: string) => void
   /** Unmount a stale (ENOTCONN) mount at the mountpoint first. */
   force?: boolean
   /** Create the mountpoint if missing. */
@@ -229,7 +235,7 @@ export class Fuse extends FuseNative {
       throw new Error('fuse-native is not the eventfs-patched build: run `node scripts/build-fuse-native.mjs`')
     }
     buildMountOptions(opts) // validate early (mount would otherwise fail later, inside fuse-native)
-    super(mnt, ops, { timeout: false, ...opts })
+    super(mnt, guardOps(ops, opts.onError ?? reportToConsole), { timeout: false, ...opts })
   }
 
   override _fuseOptions (): string {
@@ -260,6 +266,34 @@ export class Fuse extends FuseNative {
   static unmountPath (mnt: string): Promise<void> {
     return new Promise((resolve, reject) => FuseNative.unmount(mnt, (err) => (err ? reject(err) : resolve())))
   }
+}
+
+function reportToConsole (error: unknown, op: string): void {
+  console.error(`eventfs: ${op} handler threw:`, error)
+}
+
+/**
+ * Wraps each handler so that a synchronous throw answers EIO (via the handler's callback, its last
+ * argument) instead of leaving the kernel request unanswered. The wrapper calls the handler
+ * synchronously, so fuse.context() stays valid inside it.
+ */
+function guardOps (ops: FuseOps, onError: (error: unknown, op: string) => void): FuseOps {
+  const guarded: Record<string, unknown> = {}
+  for (const [name, fn] of Object.entries(ops) as Array<[string, unknown]>) {
+    if (typeof fn !== 'function') continue
+    guarded[name] = (...args: unknown[]): void => {
+      const cb = args[args.length - 1] as (err: number) => void
+      let answered = false
+      args[args.length - 1] = (...res: unknown[]) => { answered = true; (cb as (...a: unknown[]) => void)(...res) }
+      try {
+        (fn as (...a: unknown[]) => void).apply(ops, args) // `this` stays the caller's ops object
+      } catch (error) {
+        onError(error, name)
+        if (!answered) cb(ERRNO.EIO ?? -5)
+      }
+    }
+  }
+  return guarded as FuseOps
 }
 
 /** Negative errno values, as fuse-native expects them in callbacks. */

@@ -4,13 +4,15 @@
  * always unmounts, even when the daemon died.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const EVENTFS_BIN = join(REPO, 'bin/eventfs.js');
+/** The system python: a pyenv shim on PATH may not run for the unprivileged test users. */
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 export type TestMount = {
   mnt: string;
@@ -86,6 +88,6 @@ export function shStatus(command: string, options: { cwd?: string; user?: string
 
 /** Runs a python3 program (source on stdin) with arguments; returns stdout. */
 export function python(source: string, args: string[] = [], options: { user?: string } = {}): string {
-  const argv = options.user === undefined ? ['python3', '-', ...args] : ['runuser', '-u', options.user, '--', 'python3', '-', ...args];
+  const argv = options.user === undefined ? [PYTHON, '-', ...args] : ['runuser', '-u', options.user, '--', PYTHON, '-', ...args];
   return execFileSync(argv[0]!, argv.slice(1), { input: source, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
 }

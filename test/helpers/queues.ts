@@ -1,6 +1,6 @@
 /** Ways a test makes queues, as users would. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { python } from './mount.ts';
+import { python, PYTHON } from './mount.ts';
 
 /** A sticky queue made by a short-lived python process (mkdir + setxattr in one process). */
 export function stickyQueue(path: string, mode = 0o777, user?: string): void {
@@ -10,7 +10,7 @@ export function stickyQueue(path: string, mode = 0o777, user?: string): void {
 /** A long-lived creator: a python process that makes the queues given and then sleeps until killed. */
 export async function creatorProcess(paths: string[]): Promise<ChildProcess> {
   const source = 'import os, sys, time\nfor p in sys.argv[1:]:\n    os.mkdir(p)\nprint("ready", flush=True)\ntime.sleep(3600)\n';
-  const child = spawn('python3', ['-c', source, ...paths], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(PYTHON, ['-c', source, ...paths], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`creator exited with ${code}`)));

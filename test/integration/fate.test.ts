@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { python, sh, shStatus, startMount, type TestMount } from '../helpers/mount.ts';
+import { python, sh, shStatus, startMount, type TestMount, PYTHON } from '../helpers/mount.ts';
 import { creatorProcess, killAndWait, stickyQueue } from '../helpers/queues.ts';
 
 let m: TestMount;
@@ -55,7 +55,7 @@ describe('fate-sharing', () => {
       'print("made", flush=True)',
       'sys.stdin.readline()',
     ].join('\n');
-    const child = spawn('python3', ['-c', source, `${m.mnt}/threaded`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(PYTHON, ['-c', source, `${m.mnt}/threaded`], { stdio: ['pipe', 'pipe', 'inherit'] });
     await new Promise((resolve) => child.stdout!.once('data', resolve));
     await sleep(600);
     assert.ok(exists(`${m.mnt}/threaded`), 'alive after the creating thread ended');
@@ -91,7 +91,7 @@ describe('readiness', () => {
       'wd, mask, cookie, length = struct.unpack_from("iIII", data)',
       'print(data[16:16 + length].rstrip(b"\\0").decode(), flush=True)',
     ].join('\n');
-    const consumer = spawn('python3', ['-c', source, `${m.mnt}/ready`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const consumer = spawn(PYTHON, ['-c', source, `${m.mnt}/ready`], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     consumer.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
     while (!out.includes('watching')) await sleep(20);

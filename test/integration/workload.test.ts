@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { readLogDir } from '../../src/log/reader.ts';
 import { entriesInOrder, fold, fromPlain, emptyState, type Event, type PlainState, type State } from '../../src/model/index.ts';
-import { python, startMount, type TestMount } from '../helpers/mount.ts';
+import { python, startMount, type TestMount, PYTHON } from '../helpers/mount.ts';
 import { stickyQueue } from '../helpers/queues.ts';
 
 let m: TestMount;
@@ -125,7 +125,7 @@ while True:
 print(" ".join(got))
 `;
     const run = () => new Promise<string[]>((resolve, reject) => {
-      const child = spawn('python3', ['-c', consumer, `${m.mnt}/once`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(PYTHON, ['-c', consumer, `${m.mnt}/once`], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
       child.on('exit', (code) => (code === 0 ? resolve(out.trim().split(' ').filter(Boolean)) : reject(new Error(`consumer ${code}`))));

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Install the system packages eventfs needs on Debian 12 (bookworm); idempotent.
+# Run as root, or as a user with sudo. Usage: bash scripts/setup-system.sh
+#   libfuse2     runtime libfuse.so.2 that fuse-native's addon links against
+#   fuse         fusermount (setuid) + /etc/fuse.conf; conflicts with fuse3, so not fuse3
+#   libfuse-dev  /usr/include/fuse.h, needed to rebuild the patched fuse-native addon
+#   attr         setfattr/getfattr (sticky queues); g++ make python3 pkg-config: node-gyp
+#   tmux         end-to-end tests of eventfs-top
+set -euo pipefail
+
+PACKAGES=(libfuse2 fuse libfuse-dev attr g++ make python3 tmux pkg-config)
+
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO=(sudo)
+else
+  echo "setup-system.sh: must run as root (sudo not found)" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  "${SUDO[@]}" apt-get update
+  # fuse and fuse3 conflict: if fuse3 is installed, apt removes it in favour of fuse.
+  "${SUDO[@]}" apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+else
+  echo "setup-system.sh: packages already installed: ${PACKAGES[*]}"
+fi
+
+# The fuse kernel module: built in on most kernels; loading may fail in containers (best effort).
+if command -v modprobe >/dev/null 2>&1; then
+  "${SUDO[@]}" modprobe fuse 2>/dev/null || true
+fi
+
+# /dev/fuse: character device 10:229, mode 0666 so unprivileged users can mount via fusermount.
+if [ ! -c /dev/fuse ]; then
+  "${SUDO[@]}" mknod -m 0666 /dev/fuse c 10 229 || {
+    echo "setup-system.sh: /dev/fuse is missing and could not be created" >&2
+    exit 1
+  }
+fi
+
+# allow_other (used by eventfs so several uids can use one mount) requires user_allow_other
+# for mounts made by non-root users; root mounts do not need it, but enable it for both.
+if [ -f /etc/fuse.conf ] && ! grep -q '^[[:space:]]*user_allow_other' /etc/fuse.conf; then
+  echo 'user_allow_other' | "${SUDO[@]}" tee -a /etc/fuse.conf >/dev/null
+fi
+
+for f in /usr/include/fuse.h /usr/bin/fusermount /dev/fuse; do
+  [ -e "$f" ] || { echo "setup-system.sh: $f still missing" >&2; exit 1; }
+done
+echo "setup-system.sh: ok (libfuse $(dpkg-query -W -f='${Version}' libfuse2))"
