@@ -11,9 +11,10 @@ import { createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import { Daemon } from '../fs/daemon.ts';
+import { LogVersionError } from '../log/errors.ts';
 import { exitCodeOf, EXIT } from './exit.ts';
 import { checkMountpoint } from './mountpoint.ts';
-import { parseMountOptions, UsageError } from './options.ts';
+import { parseMountOptions } from './options.ts';
 
 const READY_FD_ENV = 'EVENTFS_READY_FD';
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -90,8 +91,9 @@ function detach(argv: string[], logDir: string): Promise<number> {
 function signalReady(): void {
   const fd = process.env[READY_FD_ENV];
   if (fd === undefined) return;
-  const stream = createWriteStream('', { fd: Number(fd) });
-  stream.end('ready\n');
+  // The parent stops listening after this word: later errors go to stderr only.
+  delete process.env[READY_FD_ENV];
+  createWriteStream('', { fd: Number(fd) }).end('ready\n');
 }
 
 function sayError(message: string): void {
@@ -106,10 +108,25 @@ function untilSignal(): Promise<void> {
   });
 }
 
+// Exit explicitly: after an unmount done by the user, fuse-native keeps its async handle referenced
+// (its own unmount path is skipped when fusermount finds nothing to unmount), so the loop never drains.
 main(process.argv).then(
-  (code) => (process.exitCode = code),
+  (code) => process.exit(code),
   (error: unknown) => {
-    sayError(`eventfs: ${error instanceof Error && !(error instanceof UsageError) && exitCodeOf(error) === EXIT.failure ? error.stack : (error as Error).message}`);
-    process.exitCode = exitCodeOf(error);
+    // Known failures are one line; an unexpected one keeps its stack for the bug report.
+    const unexpected = exitCodeOf(error) === EXIT.failure && error instanceof Error;
+    const advice = exitCodeOf(error) === EXIT.dataError ? dataErrorAdvice(error) : '';
+    sayError(`eventfs: ${unexpected ? error.stack : (error as Error).message}${advice}`);
+    process.exit(exitCodeOf(error));
   },
 );
+
+/** What to do about a log the daemon refused (exit 65); the message itself names the file and offset. */
+function dataErrorAdvice(error: unknown): string {
+  if (error instanceof LogVersionError) {
+    return '; nothing was changed: mount it with the eventfs that wrote it, or move the file out of the log directory ' +
+      'if it does not belong there (`eventfs-replay --salvage` cannot read a newer format either)';
+  }
+  if ((error as Error).message.includes('eventfs-replay --salvage')) return '';
+  return '; nothing was changed: `eventfs-replay --salvage` copies the longest valid prefix of the log to a new directory to mount from';
+}
