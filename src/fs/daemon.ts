@@ -4,12 +4,12 @@
  */
 import type { QuotaTable } from '../config/limits.ts';
 import { acquireLock, type LogLock } from '../log/lock.ts';
-import { readLogDir, type LogDirRead } from '../log/reader.ts';
+import { readLogDir, readSegmentFile, type LogDirRead } from '../log/reader.ts';
 import { SegmentedLog } from '../log/segmented.ts';
-import { SnapshotCorruptError } from '../log/errors.ts';
+import { LogCorruptError, SnapshotCorruptError } from '../log/errors.ts';
 import { openLogForAppend } from '../log/writer.ts';
 import {
-  DAEMON, emptyState, fold, fromPlain, plainHash, type Event, type PlainState, type State,
+  ApplyError, DAEMON, emptyState, fold, fromPlain, plainHash, type Event, type PlainState, type State,
 } from '../model/index.ts';
 import { callerIdentity, isAlive } from '../proc/liveness.ts';
 import { Compactor } from './compactor.ts';
@@ -90,13 +90,28 @@ export class Daemon {
 }
 
 /** The newest valid snapshot plus the events after it; a torn tail is cut by openLogForAppend. */
-async function recover(options: DaemonOptions): Promise<{ state: State; read: LogDirRead }> {
+export async function recover(options: Pick<DaemonOptions, 'logDir' | 'warn'>): Promise<{ state: State; read: LogDirRead }> {
   const read = await readLogDir(options.logDir);
+  for (const skipped of read.skippedSnapshots) {
+    options.warn(`${skipped.path}: ${skipped.reason}; recovering from ${read.snapshot?.path ?? 'the start of the log'} instead`);
+  }
   for (const torn of read.tornTails) {
     options.warn(`${torn.path}: torn tail at byte ${torn.offset} (${torn.bytesDropped} bytes of an unacknowledged write dropped)`);
   }
-  const state = fold(read.events as unknown as Event[], read.snapshot === null ? emptyState() : loadSnapshot(read.snapshot));
-  return { state, read };
+  const base = read.snapshot === null ? emptyState() : loadSnapshot(read.snapshot);
+  try {
+    return { state: fold(read.events as unknown as Event[], base), read };
+  } catch (error) {
+    throw error instanceof ApplyError ? await locateApplyError(read, error) : error;
+  }
+}
+
+/** An event that does not fit the state it follows: name its file and offset, like other corruption. */
+async function locateApplyError(read: LogDirRead, error: ApplyError): Promise<Error> {
+  const segment = read.segments.find((s) => s.firstSeq <= error.seq && error.seq < s.firstSeq + s.eventCount);
+  if (segment === undefined) return error;
+  const { offsets } = await readSegmentFile(segment.path);
+  return new LogCorruptError(segment.path, offsets[error.seq - segment.firstSeq] ?? 0, error.message);
 }
 
 /** A snapshot's CRC guards its bytes; its hash guards the meaning (same fold, same state). */

@@ -296,6 +296,10 @@ function guardOps (ops: FuseOps, onError: (error: unknown, op: string) => void):
   return guarded as FuseOps
 }
 
+/** What utimens receives for UTIME_NOW and UTIME_OMIT (patch item 5): above any real time in ms. */
+export const UTIME_NOW_MS = ERRNO.UTIME_NOW_MS!
+export const UTIME_OMIT_MS = ERRNO.UTIME_OMIT_MS!
+
 /** Negative errno values, as fuse-native expects them in callbacks. */
 export const Errnos = {
   EPERM: ERRNO.EPERM,

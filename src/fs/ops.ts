@@ -10,7 +10,7 @@ import {
 import type { Engine } from './engine.ts';
 import { toFuseCode } from './errno.ts';
 import type { Handles } from './handles.ts';
-import type { DoneCb, FuseOps, StatFs } from './native.ts';
+import { UTIME_NOW_MS, UTIME_OMIT_MS, type DoneCb, type FuseOps, type StatFs } from './native.ts';
 import type { Reaper } from './reaper.ts';
 import { statFile, statFor } from './stat.ts';
 
@@ -41,7 +41,19 @@ export function makeOps(deps: OpsDeps): FuseOps {
   /** Runs a command for the current caller and answers cb with 0 or the errno. */
   const run = (cb: DoneCb, body: CommandBody, by: Caller = deps.caller()): void => {
     const cmd = { ...body, by, atMs: deps.now() } as Command;
-    engine.run(cmd).then((errno) => cb(errno === null ? 0 : toFuseCode(errno)), (error) => fail(cb, error));
+    engine.run(cmd).then((errno) => (errno === 'EDQUOT' ? retryAfterReaping(cmd) : errno))
+      .then((errno) => cb(errno === null ? 0 : toFuseCode(errno)), (error) => fail(cb, error));
+  };
+  /**
+   * Queues of dead creators still count against quotas until the reaper sees them (on access, or
+   * at its next sweep). Before answering EDQUOT, reap whatever is dead and decide once more, so a
+   * user whose previous process just exited is not refused for what that process left behind.
+   * (No costlier than `ls` of the root, which sweeps the same way.)
+   */
+  const retryAfterReaping = (cmd: Command): Promise<Errno | 'EIO' | null> => {
+    const seq = state.seq;
+    reaper.checkAll();
+    return state.seq === seq ? Promise.resolve('EDQUOT') : engine.run(cmd);
   };
   const fail = (cb: (code: number) => void, error: unknown): void => {
     deps.report(error);
@@ -164,7 +176,14 @@ export function makeOps(deps: OpsDeps): FuseOps {
     symlink: (_target, _path, cb) => cb(toFuseCode('EPERM')),
     chmod: (path, mode, cb) => run(cb, { type: 'chmod', path, mode }),
     chown: (path, uid, gid, cb) => run(cb, { type: 'chown', path, uid, gid }),
-    utimens: (path, atime, mtime, cb) => run(cb, { type: 'utimens', path, atimeMs: atime, mtimeMs: mtime }),
+    utimens(path, atime, mtime, cb) {
+      // touch -m / -a leave one time alone (UTIME_OMIT); plain touch asks for the current time.
+      const node = resolve(state, path);
+      const times = typeof node === 'string' ? null : node.kind === 'queue' ? node.queue : node.kind === 'file' ? node.inode : null;
+      const now = deps.now();
+      const pick = (value: number, current: number): number => (value === UTIME_NOW_MS ? now : value === UTIME_OMIT_MS ? current : value);
+      run(cb, { type: 'utimens', path, atimeMs: pick(atime, times?.atimeMs ?? now), mtimeMs: pick(mtime, times?.mtimeMs ?? now) });
+    },
     setxattr(path, name, value, _position, flags, cb) {
       run(cb, { type: 'setxattr', path, key: name, value: Buffer.from(value), flags });
     },

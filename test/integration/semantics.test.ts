@@ -196,3 +196,17 @@ describe('open files, unlinked by name', () => {
     assert.equal(out, "['head', 'other', 'tail']\n7 0 by name\n['head', 'other', 'tail']\n");
   });
 });
+
+describe('times', () => {
+  it('touch -m changes only the mtime, touch -a only the atime, touch both to now', () => {
+    stickyQueue(`${m.mnt}/tq`);
+    sh(`: > ${m.mnt}/tq/f && TZ=UTC touch -d '2020-01-02 03:04:05' ${m.mnt}/tq/f`);
+    sh(`TZ=UTC touch -m -d '2021-06-07 08:09:10' ${m.mnt}/tq/f`);
+    assert.equal(sh(`TZ=UTC stat -c '%y|%x' ${m.mnt}/tq/f`), '2021-06-07 08:09:10.000000000 +0000|2020-01-02 03:04:05.000000000 +0000\n');
+    sh(`TZ=UTC touch -a -d '2019-01-01 00:00:00' ${m.mnt}/tq/f`);
+    assert.equal(sh(`TZ=UTC stat -c '%y|%x' ${m.mnt}/tq/f`), '2021-06-07 08:09:10.000000000 +0000|2019-01-01 00:00:00.000000000 +0000\n');
+    sh(`touch ${m.mnt}/tq/f`);
+    const [mtime, atime] = sh(`stat -c '%Y %X' ${m.mnt}/tq/f`).trim().split(' ').map(Number);
+    assert.ok(Math.abs(mtime! - Date.now() / 1000) < 60 && Math.abs(atime! - Date.now() / 1000) < 60);
+  });
+});
