@@ -79,6 +79,28 @@ describe('liveness with an injected /proc', () => {
     assert.equal(isAlive({ pid: 200, start: 9999 }, r), true)
   })
 
+  it('pid reuse: a creator whose pid now names a thread of another process is dead', () => {
+    // The creator (pid 200, start 1000) exited; pid 200 is now a thread of process 300, started later.
+    const r = fakeReader(new Map([
+      [300, { tgid: 300, comm: 'server', state: 'S', start: 4000 }],
+      [200, { tgid: 300, comm: 'server-worker', state: 'S', start: 4100 }]
+    ]))
+    assert.equal(isAlive({ pid: 200, start: 1000 }, r), false)
+    // And a caller on that thread is identified as process 300, never as the old creator.
+    assert.deepEqual(callerIdentity(200, r), { pid: 300, start: 4000 })
+  })
+
+  it('pid reuse: the identity a queue records is what tells old and new apart, whichever started first', () => {
+    const procs = new Map<number, FakeProc>([[500, { tgid: 500, comm: 'first', state: 'S', start: 2000 }]])
+    const r = fakeReader(procs)
+    const creator = callerIdentity(500, r)!
+    procs.set(500, { tgid: 500, comm: 'second', state: 'R', start: 2001 }) // exited, pid reused one tick later
+    assert.equal(isAlive(creator, r), false)
+    // A recorded start later than the live process's (a log from before a reboot) is dead too.
+    assert.equal(isAlive({ pid: 500, start: 2002 }, r), false)
+    assert.equal(isAlive({ pid: 500, start: 2001 }, r), true)
+  })
+
   it('callerIdentity resolves a thread to {tgid, start of the tgid} and null when gone', () => {
     const r = fakeReader(new Map([
       [300, { tgid: 300, comm: 'py', state: 'S', start: 777 }],
