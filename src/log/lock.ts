@@ -84,7 +84,7 @@ async function acquireLockTakeOver(dir: string, path: string, stale: LockOwner |
 }
 
 // null: unreadable content (treated as stale); 'missing': no LOCK file.
-async function readLockOwner(path: string): Promise<LockOwner | null | 'missing'> {
+export async function readLockOwner(path: string): Promise<LockOwner | null | 'missing'> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
