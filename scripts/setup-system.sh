@@ -6,9 +6,13 @@
 #   libfuse-dev  /usr/include/fuse.h, needed to rebuild the patched fuse-native addon
 #   attr         setfattr/getfattr (sticky queues); g++ make python3 pkg-config: node-gyp
 #   tmux         end-to-end tests of eventfs-top
+#   dpkg-dev gcc scripts/build-libfuse.sh: `apt-get source fuse` (dpkg-source), Debian's build
+#                flags (dpkg-buildflags) and a C compiler for the patched libfuse.so.2
+# It also adds deb-src entries (derived from the system's own Debian sources, so the same mirror)
+# as /etc/apt/sources.list.d/eventfs-deb-src.sources (or .list), unless apt already has them.
 set -euo pipefail
 
-PACKAGES=(libfuse2 fuse libfuse-dev attr g++ make python3 tmux pkg-config)
+PACKAGES=(libfuse2 fuse libfuse-dev attr g++ make python3 tmux pkg-config dpkg-dev gcc)
 
 if [ "$(id -u)" -eq 0 ]; then
   SUDO=()
@@ -28,12 +32,44 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ "${#missing[@]}" -gt 0 ]; then
+# deb-src for `apt-get source fuse` (scripts/build-libfuse.sh): the system's Debian sources with
+# Types: deb-src, in a file of our own; the mirror comes from the system's file at run time.
+SRC_DEB822=/etc/apt/sources.list.d/eventfs-deb-src.sources
+SRC_LIST=/etc/apt/sources.list.d/eventfs-deb-src.list
+need_update=0
+if ! apt-cache showsrc --only-source fuse 2>/dev/null | grep -q '^Package: fuse$'; then
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    # deb822: every stanza whose Types include deb becomes a deb-src stanza; others are dropped.
+    src=$(awk 'BEGIN { RS = ""; ORS = "\n\n" }
+      /(^|\n)Types:[^\n]*[[:space:]]deb([[:space:]]|\n|$)/ { sub(/(^|\n)Types:[^\n]*/, "\nTypes: deb-src"); sub(/^\n/, ""); print }' \
+      /etc/apt/sources.list.d/debian.sources)
+    target=$SRC_DEB822
+  else
+    # one-line format (older installs): the Debian `deb` lines of /etc/apt/sources.list.
+    src=$(sed -n 's/^[[:space:]]*deb[[:space:]]\(.*debian.*\)/deb-src \1/p' /etc/apt/sources.list 2>/dev/null || true)
+    target=$SRC_LIST
+  fi
+  if [ -z "$src" ]; then
+    echo "setup-system.sh: no Debian 'deb' entries found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list to derive deb-src entries from" >&2
+    exit 1
+  fi
+  printf '# Added by eventfs scripts/setup-system.sh: source packages for scripts/build-libfuse.sh.\n%s\n' "$src" |
+    "${SUDO[@]}" tee "$target" >/dev/null
+  need_update=1
+fi
+
+if [ "${#missing[@]}" -gt 0 ] || [ "$need_update" = 1 ]; then
   "${SUDO[@]}" apt-get update
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
   # fuse and fuse3 conflict: if fuse3 is installed, apt removes it in favour of fuse.
   "${SUDO[@]}" apt-get install -y --no-install-recommends "${PACKAGES[@]}"
 else
   echo "setup-system.sh: packages already installed: ${PACKAGES[*]}"
+fi
+if ! apt-cache showsrc --only-source fuse 2>/dev/null | grep -q '^Package: fuse$'; then
+  echo "setup-system.sh: apt still knows no source package 'fuse' (deb-src entries in ${target:-/etc/apt/sources.list.d}?)" >&2
+  exit 1
 fi
 
 # The fuse kernel module: built in on most kernels; loading may fail in containers (best effort).

@@ -15,6 +15,7 @@
 // Paths: fd-based ops (read, write, release, flush, fsync, fgetattr, ftruncate, releasedir,
 // fsyncdir) receive `null` as path for a file that was unlinked while open (hard_remove): serve
 // them from the fd.
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
 /** The caller of a FUSE request, as the kernel reported it. */
@@ -228,6 +229,13 @@ interface FuseNativeClass {
 const require = createRequire(import.meta.url)
 const FuseNative = require('fuse-native') as FuseNativeClass
 const ERRNO = require('fuse-native') as Record<string, number>
+
+/**
+ * Whether the addon runs on eventfs's patched libfuse (patches/libfuse-2.9.9-eventfs.patch, via the
+ * addon's rpath), which takes a positive unlink result as "success, the name stays". On the stock
+ * libfuse a positive result would reach the caller as ERANGE, so it must not be used there.
+ */
+export const PATCHED_LIBFUSE = readFileSync('/proc/self/maps', 'utf8').includes('/.eventfs/libfuse/libfuse.so.2')
 
 export class Fuse extends FuseNative {
   constructor (mnt: string, ops: FuseOps, opts: FuseOptions = {}) {

@@ -21,6 +21,8 @@ export type OpsDeps = {
   /** The caller of the request being dispatched (valid only synchronously inside an op). */
   caller: () => Caller;
   now: () => number;
+  /** Whether libfuse keeps a name's node on a positive unlink result (native.ts PATCHED_LIBFUSE). */
+  patchedLibfuse: boolean;
   /** Logs an unexpected exception; the request then fails with EIO. */
   report: (error: unknown) => void;
 };
@@ -33,6 +35,8 @@ const S_IFREG = 0o100000;
 const NAME_BYTES_MAX = 255;
 const BLOCK_BYTES = 4096;
 const UINT32_MAX = 0xffffffff;
+/** The positive unlink result our libfuse reads as "done, the name stays". */
+const NAME_STAYS = 1;
 
 export function makeOps(deps: OpsDeps): FuseOps {
   const { engine, handles, reaper } = deps;
@@ -59,6 +63,12 @@ export function makeOps(deps: OpsDeps): FuseOps {
     deps.report(error);
     cb(toFuseCode('EIO'));
   };
+  /**
+   * After `rm QUEUE/head` (or tail) the name still stands, naming the next file. Our libfuse takes
+   * a positive unlink result as success without forgetting its node for the name, so a reader
+   * racing the pop never finds head gone (patches/libfuse-2.9.9-eventfs.patch).
+   */
+  const namesStay = (path: string): boolean => deps.patchedLibfuse && typeof resolve(state, path) !== 'string';
   /** Resolves a path; a lookup of a queue first reaps it if its creator is gone. */
   const lookup = (path: string): Node | Errno => {
     reaper.checkPath(path);
@@ -159,7 +169,7 @@ export function makeOps(deps: OpsDeps): FuseOps {
     unlink(path, cb) {
       // The release of a hidden open file: its name left the model when it was hidden.
       if (isHiddenName(path) && typeof resolve(state, path) === 'string') return cb(0);
-      run(cb, { type: 'unlink', path });
+      run((code) => cb(code === 0 && namesStay(path) ? NAME_STAYS : code), { type: 'unlink', path });
     },
     mkdir: (path, mode, cb) => run(cb, { type: 'mkdir', path, mode }),
     rmdir: (path, cb) => run(cb, { type: 'rmdir', path }),
