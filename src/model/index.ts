@@ -8,6 +8,6 @@ export * from './query.ts';
 export { decide } from './decide.ts';
 export { apply, fold, ApplyError } from './apply.ts';
 export { checkInvariants } from './invariants.ts';
-export { plainHash, stateHash } from './hash.ts';
+export { plainHash, stateHash, type Sha256 } from './hash.ts';
 export { toPlain, fromPlain, type PlainState } from './snapshot.ts';
 export { execute } from './execute.ts';
