@@ -9,7 +9,7 @@ import { SegmentedLog } from '../log/segmented.ts';
 import { LogCorruptError, SnapshotCorruptError } from '../log/errors.ts';
 import { openLogForAppend } from '../log/writer.ts';
 import {
-  apply, ApplyError, DAEMON, emptyState, fromPlain, plainHash, type Event, type PlainState, type State,
+  apply, ApplyError, DAEMON, type Creator, emptyState, fromPlain, plainHash, type Event, type PlainState, type State,
 } from '../model/index.ts';
 import { ProcCache } from '../proc/cache.ts';
 import { Compactor } from './compactor.ts';
@@ -65,7 +65,7 @@ export class Daemon {
       const compactor = new Compactor(log, state, { snapshotBytesMin: options.snapshotBytesMin, warn: options.warn });
       const onFailure = (error: unknown) => options.warn(`log write failed: ${String(error)}`);
       const engine = new Engine(state, log, options.durability, onFailure, () => compactor.maybeSnapshot());
-      const reap = (queue: string): void => void engine.run({ type: 'reap', queue, by: DAEMON, atMs: Date.now() });
+      const reap = (queue: string, creator: Creator): void => void engine.run({ type: 'reap', queue, creator, by: DAEMON, atMs: Date.now() });
       // Caller identities and creator liveness are asked per op: one descriptor per thread or
       // process answers with a single pread instead of opening /proc files (src/proc/cache.ts).
       const proc = new ProcCache();

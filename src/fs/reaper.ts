@@ -9,8 +9,8 @@ import { isSticky, parsePath, type Creator, type Queue, type State } from '../mo
 export type ReaperDeps = {
   state: State;
   isAlive: (creator: Creator) => boolean;
-  /** Issues the reap command; its decide+apply happen before this returns. */
-  reap: (queue: string) => void;
+  /** Issues the reap command for the creator seen dead; its decide+apply happen before this returns. */
+  reap: (queue: string, creator: Creator) => void;
 };
 
 export class Reaper {
@@ -44,7 +44,7 @@ export class Reaper {
 
   private check(queue: Queue): void {
     if (isSticky(queue) || this.isAlive(queue.creator)) return;
-    this.deps.reap(queue.name);
+    this.deps.reap(queue.name, queue.creator);
   }
 
   private isAlive(creator: Creator): boolean {

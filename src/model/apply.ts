@@ -8,7 +8,7 @@
  */
 import type { Event } from './events.ts';
 import { addUsage } from './quota.ts';
-import { emptyState, INOS_PER_QUEUE, type Entry, type FileInode, type Queue, type State } from './state.ts';
+import { emptyState, FILE_BYTES_MAX, INOS_PER_QUEUE, NO_XATTRS, type Entry, type FileInode, type Queue, type State } from './state.ts';
 
 export class ApplyError extends Error {
   constructor(readonly seq: number, readonly type: string, reason: string) {
@@ -21,7 +21,7 @@ type Of<T extends Event['type']> = Event & { type: T };
 const EMPTY = Buffer.alloc(0);
 
 export function apply(state: State, event: Event): State {
-  check(event, event.seq === state.seq + 1, `expected seq ${state.seq + 1}`);
+  check(event, event.seq === state.seq + 1, () => `expected seq ${state.seq + 1}`);
   switch (event.type) {
     case 'quotasSet': state.quotas = event.quotas; break;
     case 'queueCreated': applyQueueCreated(state, event); break;
@@ -43,32 +43,33 @@ export function apply(state: State, event: Event): State {
   return state;
 }
 
-function check(event: Event, condition: boolean, reason: string): asserts condition {
-  if (!condition) throw new ApplyError(event.seq, event.type, reason);
+/** The reason is built only on failure: a fold runs this several times per event. */
+function check(event: Event, condition: boolean, reason: () => string): asserts condition {
+  if (!condition) throw new ApplyError(event.seq, event.type, reason());
 }
 
 function queueOf(state: State, event: Event & { queue: string }): Queue {
   const queue = state.queues.get(event.queue);
-  check(event, queue !== undefined, `no queue ${JSON.stringify(event.queue)}`);
+  check(event, queue !== undefined, () => `no queue ${JSON.stringify(event.queue)}`);
   return queue;
 }
 
 function inodeOf(state: State, event: Event & { ino: number }): FileInode {
   const inode = state.inodes.get(event.ino);
-  check(event, inode !== undefined, `no file inode ${event.ino}`);
+  check(event, inode !== undefined, () => `no file inode ${event.ino}`);
   return inode;
 }
 
 /** A queue or a file: what attribute events (mode, owner, times, xattrs) name by inode number. */
 function attributedOf(state: State, event: Event & { ino: number }): Queue | FileInode {
   const target = state.inodes.get(event.ino) ?? state.queuesByIno.get(event.ino);
-  check(event, target !== undefined, `no inode ${event.ino}`);
+  check(event, target !== undefined, () => `no inode ${event.ino}`);
   return target;
 }
 
 function applyQueueCreated(state: State, event: Of<'queueCreated'>): void {
-  check(event, !state.queues.has(event.queue), `queue ${JSON.stringify(event.queue)} exists`);
-  check(event, event.ino >= state.nextIno, `inode ${event.ino} already allocated`);
+  check(event, !state.queues.has(event.queue), () => `queue ${JSON.stringify(event.queue)} exists`);
+  check(event, event.ino >= state.nextIno, () => `inode ${event.ino} already allocated`);
   const queue: Queue = {
     name: event.queue, ino: event.ino, mode: event.mode, uid: event.uid, gid: event.gid,
     creator: { pid: event.creator.pid, start: event.creator.start },
@@ -85,7 +86,7 @@ function applyQueueCreated(state: State, event: Of<'queueCreated'>): void {
 
 /** rmdir and reap: a reaped queue takes its files with it (shared inodes live on elsewhere). */
 function dropQueue(state: State, queue: Queue, event: Event): void {
-  check(event, event.type === 'queueReaped' || queue.head === null, 'queue not empty');
+  check(event, event.type === 'queueReaped' || queue.head === null, () => 'queue not empty');
   while (queue.head !== null) removeEntry(state, queue, queue.head, event.t);
   state.queues.delete(queue.name);
   state.queuesByIno.delete(queue.ino);
@@ -96,11 +97,11 @@ function dropQueue(state: State, queue: Queue, event: Event): void {
 
 function applyFileCreated(state: State, event: Of<'fileCreated'>): void {
   const queue = queueOf(state, event);
-  check(event, !queue.entries.has(event.name), `name ${JSON.stringify(event.name)} exists`);
-  check(event, event.ino >= state.nextIno, `inode ${event.ino} already allocated`);
+  check(event, !queue.entries.has(event.name), () => `name ${JSON.stringify(event.name)} exists`);
+  check(event, event.ino >= state.nextIno, () => `inode ${event.ino} already allocated`);
   const inode: FileInode = {
     ino: event.ino, mode: event.mode, uid: event.uid, gid: event.gid, nlink: 0, size: 0, data: EMPTY,
-    atimeMs: event.t, mtimeMs: event.t, ctimeMs: event.t, xattrs: new Map(),
+    atimeMs: event.t, mtimeMs: event.t, ctimeMs: event.t, xattrs: NO_XATTRS,
   };
   state.inodes.set(inode.ino, inode);
   state.nextIno = event.ino + 1;
@@ -110,7 +111,7 @@ function applyFileCreated(state: State, event: Of<'fileCreated'>): void {
 function applyLinkCreated(state: State, event: Of<'linkCreated'>): void {
   const queue = queueOf(state, event);
   const inode = inodeOf(state, event);
-  check(event, !queue.entries.has(event.name), `name ${JSON.stringify(event.name)} exists`);
+  check(event, !queue.entries.has(event.name), () => `name ${JSON.stringify(event.name)} exists`);
   inode.ctimeMs = event.t;
   appendEntry(state, queue, inode, event);
 }
@@ -130,9 +131,9 @@ function appendEntry(state: State, queue: Queue, inode: FileInode, event: Event 
 function applyEntryRemoved(state: State, event: Of<'entryRemoved'>): void {
   const queue = queueOf(state, event);
   const entry = queue.entries.get(event.name);
-  check(event, entry !== undefined, `no name ${JSON.stringify(event.name)}`);
-  if (event.via === 'head') check(event, entry === queue.head, 'popped name is not the head');
-  if (event.via === 'tail') check(event, entry === queue.tail, 'popped name is not the tail');
+  check(event, entry !== undefined, () => `no name ${JSON.stringify(event.name)}`);
+  if (event.via === 'head') check(event, entry === queue.head, () => 'popped name is not the head');
+  if (event.via === 'tail') check(event, entry === queue.tail, () => 'popped name is not the tail');
   removeEntry(state, queue, entry, event.t);
 }
 
@@ -161,6 +162,7 @@ function chargeBytes(state: State, inode: FileInode, bytes: number): void {
 function applyDataWritten(state: State, event: Of<'dataWritten'>): void {
   const inode = inodeOf(state, event);
   const end = event.offset + event.data.length;
+  check(event, end <= FILE_BYTES_MAX, () => `write ends at byte ${end}, past the largest file`);
   if (end > inode.data.length) inode.data = grow(inode.data, inode.size, end);
   event.data.copy(inode.data, event.offset);
   if (end > inode.size) {
@@ -172,14 +174,17 @@ function applyDataWritten(state: State, event: Of<'dataWritten'>): void {
 
 /** Doubling capacity keeps a file written in many appends linear, not quadratic. */
 function grow(data: Buffer, size: number, needed: number): Buffer {
-  const capacity = size === 0 ? needed : Math.max(needed, data.length * 2);
-  const grown = Buffer.alloc(capacity);
+  const capacity = size === 0 ? needed : Math.min(FILE_BYTES_MAX, Math.max(needed, data.length * 2));
+  // allocUnsafe may share a pooled slab for small files (no ArrayBuffer each); zero what we do not copy.
+  const grown = Buffer.allocUnsafe(capacity);
   data.copy(grown, 0, 0, size);
+  grown.fill(0, size);
   return grown;
 }
 
 function applyFileTruncated(state: State, event: Of<'fileTruncated'>): void {
   const inode = inodeOf(state, event);
+  check(event, event.size <= FILE_BYTES_MAX, () => `size ${event.size} past the largest file`);
   if (event.size > inode.data.length) inode.data = grow(inode.data, inode.size, event.size);
   // Zero what a shrink gives up, so a later extension reads zeros as POSIX says.
   if (event.size < inode.size) inode.data.fill(0, event.size, inode.size);
@@ -219,13 +224,14 @@ function applyTimesChanged(state: State, event: Of<'timesChanged'>): void {
 
 function applyXattrRemoved(state: State, event: Of<'xattrRemoved'>): void {
   const target = attributedOf(state, event);
-  check(event, target.xattrs.has(event.key), `no xattr ${JSON.stringify(event.key)}`);
+  check(event, target.xattrs.has(event.key), () => `no xattr ${JSON.stringify(event.key)}`);
   target.xattrs.delete(event.key);
   target.ctimeMs = event.t;
 }
 
 function applyXattrSet(state: State, event: Of<'xattrSet'>): void {
   const target = attributedOf(state, event);
+  if (target.xattrs === NO_XATTRS) target.xattrs = new Map();
   target.xattrs.set(event.key, Buffer.from(event.value));
   target.ctimeMs = event.t;
 }

@@ -3,6 +3,7 @@
  * caller and the time, so decide() never asks the outside world.
  */
 import type { QuotaTable } from '../config/limits.ts';
+import type { Creator } from './state.ts';
 
 /** The caller: pid is the thread group id, start its start time (only mkdir records it). */
 export type Caller = { uid: number; gid: number; pid: number; start: number };
@@ -24,8 +25,11 @@ export type CommandBody =
   | { type: 'utimens'; path: string; atimeMs: number; mtimeMs: number }
   | { type: 'setxattr'; path: string; key: string; value: Buffer; flags: number }
   | { type: 'removexattr'; path: string; key: string }
-  /** Issued by the reaper once it has seen the creator gone; decide() re-checks stickiness. */
-  | { type: 'reap'; queue: string };
+  /**
+   * Issued by the reaper once it has seen `creator` gone; decide() re-checks stickiness and that
+   * the queue still has that creator (it may have been removed and made again meanwhile).
+   */
+  | { type: 'reap'; queue: string; creator?: Creator };
 
 export type Command = CommandBody & { by: Caller; atMs: number };
 

@@ -321,12 +321,10 @@ describe('write', () => {
   // any safe-integer end, but apply keeps a file in one Buffer (at most 4 GiB on Node 20) and
   // throws a RangeError, not an ApplyError. The shell appends before it applies, so the event is
   // already in the log and every later replay of that log fails the same way.
-  it('refuses a write whose end no file buffer can hold instead of emitting an event apply cannot fold', {
-    todo: 'model bug: no file size limit in decide (EFBIG), see report',
-  }, () => {
+  it('refuses a write past the largest file with EFBIG instead of emitting an event apply cannot fold', () => {
     const state = world();
     const decision = decide(state, { type: 'write', ino: inoOf(state, '/q/m1'), offset: 2 ** 33, data: Buffer.from('x'), by: root, atMs: T0 });
-    assert.equal(decision.ok, false);
+    assert.deepEqual(decision, { ok: false, errno: 'EFBIG' });
   });
 
   it('accepts an empty write without any event', () => {
@@ -356,12 +354,10 @@ describe('truncate', () => {
     assert.equal(refusal(state, alice, { type: 'truncate', ino: inoOf(state, '/q/m1'), size: -1 }), 'EINVAL');
   });
 
-  it('refuses growing a file beyond what a file buffer can hold', {
-    todo: 'model bug: no file size limit in decide (EFBIG), see report',
-  }, () => {
+  it('refuses growing a file beyond the largest file with EFBIG', () => {
     const state = world();
     const decision = decide(state, { type: 'truncate', ino: inoOf(state, '/q/m1'), size: 2 ** 40, by: root, atMs: T0 });
-    assert.equal(decision.ok, false);
+    assert.deepEqual(decision, { ok: false, errno: 'EFBIG' });
   });
 
   it('refuses a size that is not a safe integer with EINVAL', () => {
@@ -764,9 +760,7 @@ describe('reap', () => {
   // The reaper checks liveness (reading /proc) and only then sends `reap`. If the queue was
   // removed and re-created by a live process in between, the reap must not take the new queue.
   // The command names only the queue, so decide cannot tell the two apart.
-  it('refuses to reap a queue re-created by another process after the reaper looked', {
-    todo: 'model bug: the reap command does not carry the creator it saw dead (see report)',
-  }, () => {
+  it('refuses to reap a queue re-created by another process after the reaper looked', () => {
     const state = world();
     const seenDead = state.queues.get('r')!.creator;
     run(state, bob, { type: 'rmdir', path: '/r' });
@@ -1034,19 +1028,15 @@ describe('quotas (EDQUOT)', () => {
   });
 
   describe('chown', () => {
-    // Giving a file or queue to another owner moves its bytes or its directory to them. decide
-    // does not check the new owner's limits, so chown (and chgrp by an owner) bypasses quotas.
-    it('refuses giving a file to a user whose byte limit it would break', {
-      todo: 'model bug: chown does not check the new owner\'s quota (see report)',
-    }, () => {
+    // Giving a file or queue to another owner moves its bytes or its directory to them: the new
+    // owner's (or group's) limits must hold, so chown and chgrp cannot bypass quotas.
+    it('refuses giving a file to a user whose byte limit it would break', () => {
       const state = world();
       withQuotas(state, quotas({}, { users: { [carol.uid]: { maxBytes: 4 } } }));
       assert.equal(refusal(state, root, { type: 'chown', path: '/q/m1', uid: carol.uid, gid: ID_UNCHANGED }), 'EDQUOT');
     });
 
-    it('refuses an owner moving a queue into its own group when the group is at its limit', {
-      todo: 'model bug: chown does not check the new group\'s quota (see report)',
-    }, () => {
+    it('refuses an owner moving a queue into its own group when the group is at its limit', () => {
       const state = world();
       run(state, root, { type: 'chown', path: '/r', uid: ID_UNCHANGED, gid: carol.gid });
       withQuotas(state, quotas({}, { groups: { [bob.gid]: { maxDirs: 1 } } }));

@@ -7,9 +7,9 @@ import { ID_UNCHANGED, XATTR_CREATE, XATTR_REPLACE } from './commands.ts';
 import { refuse, type Decision, type Errno } from './errno.ts';
 import { EVENT_VERSION, type Event, type EventBody } from './events.ts';
 import { isLinkName, parsePath } from './path.ts';
-import { withinQuota } from './quota.ts';
+import { withinQuota, withinQuotaTransfer } from './quota.ts';
 import { resolve, type Node } from './query.ts';
-import { NAME_BYTES_MAX, STICKY_XATTR, type State } from './state.ts';
+import { FILE_BYTES_MAX, NAME_BYTES_MAX, STICKY_XATTR, type Creator, type FileInode, type Queue, type State } from './state.ts';
 
 type Of<T extends CommandBody['type']> = Command & { type: T };
 
@@ -88,6 +88,7 @@ function decideWrite(state: State, cmd: Of<'write'>): Decision<EventBody> {
   if (inode === undefined) return refuse('ENOENT');
   if (cmd.offset < 0 || !Number.isSafeInteger(cmd.offset + cmd.data.length)) return refuse('EINVAL');
   if (cmd.data.length === 0) return none();
+  if (cmd.offset + cmd.data.length > FILE_BYTES_MAX) return refuse('EFBIG');
   const growth = Math.max(0, cmd.offset + cmd.data.length - inode.size);
   if (!withinQuota(state, inode.uid, inode.gid, { dirs: 0, files: 0, bytes: growth }, 0)) return refuse('EDQUOT');
   return ok({ type: 'dataWritten', ino: inode.ino, offset: cmd.offset, data: cmd.data });
@@ -97,6 +98,7 @@ function decideTruncate(state: State, cmd: Of<'truncate'>): Decision<EventBody> 
   const inode = state.inodes.get(cmd.ino);
   if (inode === undefined) return refuse('ENOENT');
   if (cmd.size < 0 || !Number.isSafeInteger(cmd.size)) return refuse('EINVAL');
+  if (cmd.size > FILE_BYTES_MAX) return refuse('EFBIG');
   if (cmd.size === inode.size) return none();
   const growth = Math.max(0, cmd.size - inode.size);
   if (!withinQuota(state, inode.uid, inode.gid, { dirs: 0, files: 0, bytes: growth }, 0)) return refuse('EDQUOT');
@@ -128,7 +130,7 @@ function decideUnlink(state: State, cmd: Of<'unlink'>): Decision<EventBody> {
 }
 
 /** What attribute commands act on (a queue or a file); root and head/tail are not ours to change. */
-type Attributed = { ino: number; uid: number; gid: number; xattrs: Map<string, Buffer> };
+type Attributed = Queue | FileInode;
 
 function ownedTarget(node: Node | Errno): Attributed | Errno {
   if (typeof node === 'string') return node;
@@ -153,6 +155,9 @@ function decideChown(state: State, cmd: Of<'chown'>): Decision<EventBody> {
   // POSIX chown_restricted: only root gives files away; an owner may only pick its own group.
   if (cmd.by.uid !== 0 && (uid !== target.uid || target.uid !== cmd.by.uid)) return refuse('EPERM');
   if (cmd.by.uid !== 0 && gid !== target.gid && gid !== cmd.by.gid) return refuse('EPERM');
+  // The new owner takes over the file's bytes (or the queue's directory) and must have room.
+  const moved = 'size' in target ? { dirs: 0, files: 0, bytes: target.size } : { dirs: 1, files: 0, bytes: 0 };
+  if (!withinQuotaTransfer(state, target, { uid, gid }, moved)) return refuse('EDQUOT');
   return ok({ type: 'ownerChanged', ino: target.ino, owner: { uid, gid } });
 }
 
@@ -184,9 +189,12 @@ function decideRemovexattr(state: State, cmd: Of<'removexattr'>): Decision<Event
 function decideReap(state: State, cmd: Of<'reap'>): Decision<EventBody> {
   const queue = state.queues.get(cmd.queue);
   if (queue === undefined) return refuse('ENOENT');
+  if (cmd.creator !== undefined && !sameCreator(queue.creator, cmd.creator)) return refuse('ENOENT');
   if (queue.xattrs.has(STICKY_XATTR)) return refuse('EPERM');
   return ok({ type: 'queueReaped', queue: queue.name, creator: queue.creator });
 }
+
+const sameCreator = (a: Creator, b: Creator): boolean => a.pid === b.pid && a.start === b.start;
 
 function assertNever(value: never): never {
   throw new Error(`unknown command ${JSON.stringify(value)}`);

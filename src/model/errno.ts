@@ -1,7 +1,7 @@
 /** Operating errors are values, never exceptions: the shell maps each name to a FUSE code once. */
 export type Errno =
   | 'EPERM' | 'ENOENT' | 'EEXIST' | 'ENOTDIR' | 'EISDIR' | 'ENOTEMPTY' | 'EINVAL'
-  | 'EDQUOT' | 'ENOSYS' | 'ENODATA' | 'ENOTSUP' | 'ENAMETOOLONG' | 'EACCES';
+  | 'EDQUOT' | 'EFBIG' | 'ENOSYS' | 'ENODATA' | 'ENOTSUP' | 'ENAMETOOLONG' | 'EACCES';
 
 export type Decision<E> = { ok: true; events: E[] } | { ok: false; errno: Errno };
 

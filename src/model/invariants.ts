@@ -24,6 +24,7 @@ export function checkInvariants(state: State): string[] {
   for (const inode of state.inodes.values()) {
     const count = links.get(inode.ino) ?? 0;
     if (inode.nlink !== count) violations.push(`inode ${inode.ino}: nlink ${inode.nlink} but ${count} names`);
+    if (count === 0) violations.push(`inode ${inode.ino}: no queue names it (a leak)`);
     if (inode.size > inode.data.length) violations.push(`inode ${inode.ino}: size ${inode.size} beyond its data`);
     if (inode.ino >= state.nextIno) violations.push(`inode ${inode.ino}: not below nextIno ${state.nextIno}`);
     addUsage(users, inode.uid, { bytes: inode.size });

@@ -22,7 +22,7 @@ const T0 = 1_700_000_000_000;
  * moves bytes or a directory to the new owner without checking the new owner's limits (see the
  * todo tests in decide.test.ts). Set to false once decide checks it.
  */
-const CHOWN_BYPASSES_QUOTAS = true;
+const CHOWN_BYPASSES_QUOTAS = false;
 
 const CALLERS: Caller[] = [
   { uid: 0, gid: 0, pid: 1, start: 10 },

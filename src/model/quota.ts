@@ -40,6 +40,19 @@ export function withinQuota(state: State, uid: number, gid: number, delta: Usage
     && fits(limits.group, usageOf(state.groupUsage, gid), delta, filesInDir);
 }
 
+/**
+ * Whether moving `delta` (a file's bytes, a queue's directory) to a new owner keeps that owner
+ * within its limits: the user side only when the uid changes, the group side only when the gid does.
+ */
+export function withinQuotaTransfer(state: State, from: { uid: number; gid: number }, to: { uid: number; gid: number }, delta: Usage): boolean {
+  const table = state.quotas;
+  if (table === null) return true;
+  const limits = limitsFor(table, to.uid, to.gid);
+  const userFits = from.uid === to.uid || (to.uid === 0 && table.rootExempt) || fits(limits.user, usageOf(state.userUsage, to.uid), delta, 0);
+  const groupFits = from.gid === to.gid || fits(limits.group, usageOf(state.groupUsage, to.gid), delta, 0);
+  return userFits && groupFits;
+}
+
 function fits(limits: Limits, usage: Usage, delta: Usage, filesInDir: number): boolean {
   if (delta.dirs > 0 && !under(limits.maxDirs, usage.dirs + delta.dirs)) return false;
   if (delta.files > 0 && !under(limits.maxFiles, usage.files + delta.files)) return false;

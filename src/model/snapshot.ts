@@ -4,7 +4,7 @@
  */
 import type { QuotaTable } from '../config/limits.ts';
 import { addUsage } from './quota.ts';
-import { emptyState, type Creator, type Entry, type FileInode, type Queue, type State } from './state.ts';
+import { emptyState, NO_XATTRS, type Creator, type Entry, type FileInode, type Queue, type State } from './state.ts';
 
 export type PlainXattrs = [string, Buffer][];
 export type PlainEntry = [name: string, ino: number, uid: number, gid: number];
@@ -62,7 +62,8 @@ export function fromPlain(plain: PlainState): State {
   state.nextIno = plain.nextIno;
   state.quotas = plain.quotas;
   for (const p of plain.inodes) {
-    const inode: FileInode = { ...p, size: p.data.length, data: Buffer.from(p.data), xattrs: new Map(p.xattrs) };
+    const xattrs = p.xattrs.length === 0 ? NO_XATTRS : new Map(p.xattrs);
+    const inode: FileInode = { ...p, size: p.data.length, data: Buffer.from(p.data), xattrs };
     state.inodes.set(inode.ino, inode);
     addUsage(state.userUsage, inode.uid, { bytes: inode.size });
     addUsage(state.groupUsage, inode.gid, { bytes: inode.size });

@@ -12,11 +12,37 @@ export const ROOT_INO = 1;
 export const INOS_PER_QUEUE = 3;
 export const STICKY_XATTR = 'user.eventfs_sticky';
 export const NAME_BYTES_MAX = 255;
+/**
+ * The largest file: data lives in one Buffer (Node 20 caps those at 4 GiB) and in the log, so a
+ * larger write is EFBIG before it is logged, never an event that no replay could apply.
+ */
+export const FILE_BYTES_MAX = 1024 * 1024 * 1024;
 
 /** The process that created a queue: a thread group id plus its start time (pids are reused). */
 export type Creator = { pid: number; start: number };
 
 export type Xattrs = Map<string, Buffer>;
+
+/** The xattrs of every file that has none: one shared, read-only Map instead of one per file. */
+class NoXattrs extends Map<string, Buffer> {
+  override set(): this {
+    throw new TypeError('NO_XATTRS is shared by every file without xattrs: give the file its own Map first');
+  }
+
+  override delete(): boolean {
+    throw new TypeError('NO_XATTRS is shared by every file without xattrs: it has nothing to delete');
+  }
+
+  override clear(): void {
+    throw new TypeError('NO_XATTRS is shared by every file without xattrs: it has nothing to clear');
+  }
+}
+
+/**
+ * Files start with this (almost none ever get an xattr); apply gives a file its own Map on its
+ * first xattr. An empty Map costs ~190 bytes of heap, a fifth of a small queued message.
+ */
+export const NO_XATTRS: Xattrs = new NoXattrs();
 
 export type FileInode = {
   ino: number;
