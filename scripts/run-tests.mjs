@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every *.test.ts / *.test.tsx under src/, tools/ and test/ with node:test through tsx.
-// (Node 20's --test takes no glob patterns.) Arguments narrow the run to paths containing them.
+// (Node 20's --test takes no glob patterns.) Arguments narrow the run to paths containing any of them.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ function* testFiles(dir) {
   }
 }
 
-const files = ROOTS.flatMap((root) => [...testFiles(root)]).filter((file) => filters.every((f) => file.includes(f))).sort();
+const files = ROOTS.flatMap((root) => [...testFiles(root)]).filter((file) => filters.length === 0 || filters.some((f) => file.includes(f))).sort();
 if (files.length === 0) {
   console.error(`run-tests: no test files match ${filters.join(' ')}`);
   process.exit(1);
