@@ -5,14 +5,14 @@
 #   fuse         fusermount (setuid) + /etc/fuse.conf; conflicts with fuse3, so not fuse3
 #   libfuse-dev  /usr/include/fuse.h, needed to rebuild the patched fuse-native addon
 #   attr         setfattr/getfattr (sticky queues); g++ make python3 pkg-config: node-gyp
-#   tmux         end-to-end tests of eventfs-top
+#   tmux         end-to-end tests of eventfs-top; strace: the durability-mode tests watch fsyncs
 #   dpkg-dev gcc scripts/build-libfuse.sh: `apt-get source fuse` (dpkg-source), Debian's build
 #                flags (dpkg-buildflags) and a C compiler for the patched libfuse.so.2
 # It also adds deb-src entries (derived from the system's own Debian sources, so the same mirror)
 # as /etc/apt/sources.list.d/eventfs-deb-src.sources (or .list), unless apt already has them.
 set -euo pipefail
 
-PACKAGES=(libfuse2 fuse libfuse-dev attr g++ make python3 tmux pkg-config dpkg-dev gcc)
+PACKAGES=(libfuse2 fuse libfuse-dev attr g++ make python3 tmux pkg-config dpkg-dev gcc strace)
 
 if [ "$(id -u)" -eq 0 ]; then
   SUDO=()

@@ -128,5 +128,5 @@ function dataErrorAdvice(error: unknown): string {
       'if it does not belong there (`eventfs-replay --salvage` cannot read a newer format either)';
   }
   if ((error as Error).message.includes('eventfs-replay --salvage')) return '';
-  return '; nothing was changed: `eventfs-replay --salvage` copies the longest valid prefix of the log to a new directory to mount from';
+  return '; nothing was changed: `eventfs-replay --salvage NEW_DIR LOG_DIR` copies the longest valid prefix of the log into NEW_DIR, to mount with --log-dir NEW_DIR';
 }

@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import type { SegmentedLog } from '../log/segmented.ts';
 import { pruneSegments, writeSnapshot } from '../log/snapshot.ts';
 import { plainHash, toPlain, type State } from '../model/index.ts';
+import { nativeSha256 } from './sha256.ts';
 
 export type CompactorOptions = { snapshotBytesMin: number; warn: (message: string) => void };
 
@@ -23,12 +24,19 @@ export class Compactor {
     this.#bytesAtSnapshot = log.totalBytes;
   }
 
-  /** Called after appends: starts a snapshot in the background when the threshold is passed. */
-  maybeSnapshot(): void {
-    if (this.#running !== null) return;
+  /**
+   * Called after appends: starts a snapshot in the background when the threshold is passed. While
+   * one runs, a caller that finds twice the threshold appended since it started is held until it
+   * ends: without that backpressure a fast writer and slow fsyncs grow the segment being written
+   * during a snapshot (and so the log directory) without bound.
+   */
+  maybeSnapshot(): Promise<void> | undefined {
     const threshold = Math.max(this.options.snapshotBytesMin, this.#lastSnapshotBytes);
-    if (this.log.totalBytes - this.#bytesAtSnapshot < threshold) return;
+    const grown = this.log.totalBytes - this.#bytesAtSnapshot;
+    if (this.#running !== null) return grown >= 2 * threshold ? this.#running.catch(() => undefined) : undefined;
+    if (grown < threshold) return undefined;
     this.snapshot().catch((error: unknown) => this.options.warn(`snapshot failed: ${String(error)}`));
+    return undefined;
   }
 
   /** Takes a snapshot now (or joins the one running). */
@@ -44,7 +52,7 @@ export class Compactor {
     this.#bytesAtSnapshot = this.log.totalBytes;
     // Rotating first makes every event up to seq durable before the snapshot exists.
     await this.log.rotate();
-    const path = await writeSnapshot(this.log.dir, { seq, state: plain, hash: plainHash(plain) }, this.log.mountId);
+    const path = await writeSnapshot(this.log.dir, { seq, state: plain, hash: plainHash(plain, nativeSha256) }, this.log.mountId);
     this.#lastSnapshotBytes = (await stat(path)).size;
     await pruneSegments(this.log.dir, seq);
   }

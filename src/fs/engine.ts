@@ -25,8 +25,8 @@ export class Engine {
     private readonly sink: EventSink,
     readonly durability: Durability,
     private readonly onFailure: (error: unknown) => void,
-    /** Runs after each successful append (the compactor's chance to snapshot). */
-    private readonly afterAppend: () => void = () => undefined,
+    /** Runs after each successful append (the compactor's chance to snapshot); the reply waits for what it returns. */
+    private readonly afterAppend: () => void | Promise<void> = () => undefined,
   ) {}
 
   /** null on success, an errno otherwise; EIO when the log could not take the events. */
@@ -37,7 +37,7 @@ export class Engine {
     for (const event of decision.events) apply(this.state, event);
     try {
       await this.sink.append(decision.events, { durable: this.isDurable(cmd) });
-      this.afterAppend();
+      await this.afterAppend();
       return null;
     } catch (error) {
       this.onFailure(error);

@@ -244,9 +244,15 @@ async function readLogDirSegment(read: LogDirRead, file: SegmentFile): Promise<v
 }
 
 function readLogDirGapReason(read: LogDirRead, file: SegmentFile): string {
+  if (read.skippedSnapshots.length > 0) {
+    // The cause is the bad snapshot: the events it covered were compacted away after it was written.
+    const bad = read.skippedSnapshots.map((s) => `${s.path} (${s.reason})`).join(', ');
+    const older = read.snapshot ? `the older snapshot ${read.snapshot.path}` : 'the start of the log';
+    return `corrupt snapshot ${bad}: events ${read.nextSeq}..${file.firstSeq - 1} after ${older} are missing, ` +
+      `no longer in the log (${file.path} starts at seq ${file.firstSeq})`;
+  }
   const previous = read.segments.at(-1);
   const after = previous ? `after ${previous.path}` : read.snapshot ? `after snapshot ${read.snapshot.path}` : 'at the start';
-  const skipped = read.skippedSnapshots.map((s) => `; skipped snapshot ${s.path}: ${s.reason}`).join('');
   return `events ${read.nextSeq}..${file.firstSeq - 1} are missing ${after}: ${file.path} starts at seq ${file.firstSeq} ` +
-    `(a segment file was deleted or lost)${skipped}`;
+    `(a segment file was deleted or lost)`;
 }
