@@ -237,6 +237,9 @@ const ERRNO = require('fuse-native') as Record<string, number>
  */
 export const PATCHED_LIBFUSE = readFileSync('/proc/self/maps', 'utf8').includes('/.eventfs/libfuse/libfuse.so.2')
 
+/** The native reply of getxattr/listxattr: a length or negative errno, and the buffer to detach. */
+type XattrSignal = (result: number, buffer: ArrayBufferLike) => void
+
 export class Fuse extends FuseNative {
   constructor (mnt: string, ops: FuseOps, opts: FuseOptions = {}) {
     if (FuseNative.hasCallerContext !== true) {
@@ -258,6 +261,36 @@ export class Fuse extends FuseNative {
     const c = super.context()
     if (c === null) throw new Error('fuse.context() called outside the synchronous part of an op handler')
     return c
+  }
+
+  /**
+   * Stock fuse-native copies a value longer than the caller's buffer (truncated) and still reports
+   * its full length, which libfuse then sends from past the end of its buffer. A caller asking with
+   * a buffer too small gets ERANGE, as getxattr(2) and listxattr(2) promise.
+   */
+  _op_getxattr (signal: XattrSignal, path: string, name: string, valueBuf: Buffer, position: number): void {
+    this.ops.getxattr!(path, name, position, (err, value) => {
+      if (err) return signal(err, valueBuf.buffer)
+      if (!value) return signal(Errnos.ENODATA, valueBuf.buffer)
+      if (valueBuf.length > 0 && value.length > valueBuf.length) return signal(Errnos.ERANGE, valueBuf.buffer)
+      value.copy(valueBuf)
+      return signal(value.length, valueBuf.buffer)
+    })
+  }
+
+  _op_listxattr (signal: XattrSignal, path: string, listBuf: Buffer): void {
+    this.ops.listxattr!(path, (err, list) => {
+      if (err || !list) return signal(err || Errnos.EIO, listBuf.buffer)
+      const bytes = list.reduce((sum, key) => sum + Buffer.byteLength(key) + 1, 0)
+      if (listBuf.length === 0) return signal(bytes, listBuf.buffer)
+      if (bytes > listBuf.length) return signal(Errnos.ERANGE, listBuf.buffer)
+      let at = 0
+      for (const key of list) {
+        at += listBuf.write(key, at)
+        listBuf[at++] = 0
+      }
+      return signal(at, listBuf.buffer)
+    })
   }
 
   /** Resolves once the filesystem is mounted and init has run. */

@@ -210,3 +210,20 @@ describe('times', () => {
     assert.ok(Math.abs(mtime! - Date.now() / 1000) < 60 && Math.abs(atime! - Date.now() / 1000) < 60);
   });
 });
+
+describe('xattr buffers', () => {
+  it('a buffer too small for a value or the list gets ERANGE, never a truncated answer', () => {
+    stickyQueue(`${m.mnt}/xr`);
+    sh(`: > ${m.mnt}/xr/f && setfattr -n user.k -v 0123456789 ${m.mnt}/xr/f`);
+    const out = python([
+      'import ctypes, errno, sys',
+      'libc = ctypes.CDLL("libc.so.6", use_errno=True)',
+      'buf = ctypes.create_string_buffer(2)',
+      'path = sys.argv[1].encode()',
+      'r1 = libc.getxattr(path, b"user.k", buf, 2); e1 = ctypes.get_errno()',
+      'r2 = libc.listxattr(path, buf, 2); e2 = ctypes.get_errno()',
+      'print(r1, errno.errorcode[e1], r2, errno.errorcode[e2])',
+    ].join('\n'), [`${m.mnt}/xr/f`]);
+    assert.equal(out, '-1 ERANGE -1 ERANGE\n');
+  });
+});
