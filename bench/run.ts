@@ -8,7 +8,8 @@
  *   concurrent  4 producers and 4 consumers at once on one queue, exactly-once recipe; messages per second
  *   large       64 KiB messages: MB/s written, then MB/s read (and popped)
  *   multicast   each message created in one queue and hard-linked into 9 more
- *   memory      RSS per queued 16-byte message beyond its payload (eventfs none, and the floor)
+ *   memory      RSS per queued 16-byte message beyond its payload (eventfs none, and the floor), and
+ *               the live JS heap per message in-process (bench/heap.ts)
  *   logbytes    log directory growth per create+write+close+pop cycle
  *   fold        fold speed (bench/fold.ts runFoldBench)
  *   recovery    spawn-to-ready of a daemon on a log holding a 1,000,000-event history
@@ -22,6 +23,7 @@
  * Targets are interleaved within each round and every ratio is the median of per-round ratios,
  * because absolute numbers on a shared machine drift. See bench/README.md.
  */
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +33,7 @@ import { runTogether } from './lib/clients.ts';
 import { dirBytes, writeHistory } from './lib/history.ts';
 import { emptyRow, formatTable, median, pairedRatio, type Row } from './lib/report.ts';
 import { concurrent, COUNTS, large, multicast, QUICK_COUNTS, single, SMALL_BYTES, type Counts, type Figures } from './lib/scenarios.ts';
-import { rssBytes, startEventfs, startFloor, startTmpfs, startVariant, type Durability, type Target } from './lib/targets.ts';
+import { REPO, rssBytes, startEventfs, startFloor, startTmpfs, startVariant, type Durability, type Target } from './lib/targets.ts';
 
 const THROUGHPUT = ['single', 'concurrent', 'large', 'multicast'] as const;
 const OTHERS = ['memory', 'logbytes', 'fold', 'recovery', 'top'] as const;
@@ -219,6 +221,15 @@ async function memoryRows(root: string, quick: boolean): Promise<Row[]> {
     } finally {
       await target.stop();
     }
+  }
+  // How much of that RSS is data structures: the live JS heap per message after full GCs, in-process.
+  const heapArgs = ['--expose-gc', '--import', 'tsx', join(REPO, 'bench/heap.ts'), '--count', String(quick ? 5000 : 20_000)];
+  const heap = JSON.parse(execFileSync(process.execPath, heapArgs, { cwd: REPO, encoding: 'utf8' })) as { count: number; floor: number; eventfs: number };
+  for (const kind of ['floor', 'eventfs'] as const) {
+    const row = emptyRow('memory: live JS heap per queued message (in-process)', kind === 'floor' ? 'floor' : 'rules', 'B/msg');
+    row.value = heap[kind];
+    row.note = `heapUsed after full GCs, ${heap.count} messages through the op table without FUSE or log (bench/heap.ts); payload included`;
+    rows.push(row);
   }
   return rows;
 }
