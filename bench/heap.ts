@@ -8,6 +8,7 @@
  */
 import { Engine } from '../src/fs/engine.ts';
 import { Handles } from '../src/fs/handles.ts';
+import { WRITTEN } from '../src/log/writer.ts';
 import type { FuseOps } from '../src/fs/native.ts';
 import { makeOps } from '../src/fs/ops.ts';
 import { Reaper } from '../src/fs/reaper.ts';
@@ -19,7 +20,7 @@ const call: Call = (fn, ...args) => new Promise((resolve) => (fn as (...a: unkno
 
 function eventfsOps(): FuseOps {
   const state = emptyState();
-  const engine = new Engine(state, { append: () => Promise.resolve(), sync: () => Promise.resolve() }, 'none', (error) => console.error(error));
+  const engine = new Engine(state, { append: () => WRITTEN, sync: () => Promise.resolve() }, 'none', (error) => console.error(error));
   const reaper = new Reaper({ state, isAlive: () => true, reap: () => undefined });
   return makeOps({
     engine, handles: new Handles(), reaper, caller: () => ({ uid: 0, gid: 0, pid: 1, start: 1 }), now: Date.now,

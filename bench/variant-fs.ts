@@ -6,57 +6,36 @@
  *   --log=off      events are decided and applied, then dropped (default)
  *   --log=async    src/log's LogWriter (as eventfs appends, without snapshots)
  *   --durability=none|close|always   what the engine waits for (default none)
- *   --log=sync     the same LogWriter on a file written with writeSync on the JS thread (an
- *                  experiment: no libuv pool round trip before each reply)
  *   --proc=off     the caller is the fuse context as is, creators are taken as alive (default)
  *   --proc=plain   src/proc/liveness.ts: /proc/TID/status and /proc/PID/stat read per question
  *   --proc=cached  src/proc/cache.ts: one pread on a held descriptor per question (as eventfs)
  *
  * Not a filesystem to use: nothing is recovered and fate-sharing may be off.
  *
- * Usage: node --import tsx bench/variant-fs.ts [--log=off|async|sync] [--durability=none|close|always] [--proc=off|plain|cached] MOUNTPOINT
+ * Usage: node --import tsx bench/variant-fs.ts [--log=off|async] [--durability=none|close|always] [--proc=off|plain|cached] MOUNTPOINT
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { BUILT_IN_QUOTA_TABLE } from '../src/config/limits.ts';
 import { Engine, type EventSink } from '../src/fs/engine.ts';
 import { Handles } from '../src/fs/handles.ts';
 import { Fuse, PATCHED_LIBFUSE } from '../src/fs/native.ts';
 import { makeOps } from '../src/fs/ops.ts';
 import { Reaper } from '../src/fs/reaper.ts';
-import { encodeHeader, FORMAT_VERSION, HEADER_BYTES, MOUNT_ID_BYTES } from '../src/log/format.ts';
-import { LogWriter, openSegment, writerLimitsDefault, type LogFile } from '../src/log/writer.ts';
+import { MOUNT_ID_BYTES } from '../src/log/format.ts';
+import { openSegment, WRITTEN } from '../src/log/writer.ts';
 import { DAEMON, emptyState } from '../src/model/index.ts';
 import { ProcCache } from '../src/proc/cache.ts';
 import { callerIdentity, isAlive } from '../src/proc/liveness.ts';
 
-const nullSink: EventSink = { append: () => Promise.resolve(), sync: () => Promise.resolve() };
-
-/** A LogFile whose writes complete on the JS thread (same contract: resolved once in the kernel). */
-class SyncLogFile implements LogFile {
-  constructor(private readonly fd: number, private endBytes: number) {}
-  write(buf: Buffer): Promise<void> {
-    let done = 0;
-    while (done < buf.length) done += writeSync(this.fd, buf, done, buf.length - done, this.endBytes + done);
-    this.endBytes += buf.length;
-    return Promise.resolve();
-  }
-  datasync(): Promise<void> { return Promise.resolve(); }
-  truncate(): Promise<void> { return Promise.reject(new Error('not in this experiment')); }
-  close(): Promise<void> { return Promise.resolve(); }
-}
+const nullSink: EventSink = { append: () => WRITTEN, sync: () => Promise.resolve() };
 
 async function makeSink(log: string, dir: string): Promise<EventSink> {
   if (log === 'off') return nullSink;
   const mountId = randomBytes(MOUNT_ID_BYTES);
   // Seq 1 is the setQuotas below.
-  if (log === 'async') return openSegment(dir, { mountId, firstSeq: 1 });
-  if (log !== 'sync') throw new Error(`--log=${log}: off, async or sync`);
-  const path = join(dir, 'segment-sync.log');
-  const fd = openSync(path, 'w');
-  writeSync(fd, encodeHeader({ version: FORMAT_VERSION, mountId, firstSeq: 1 }));
-  return new LogWriter(new SyncLogFile(fd, HEADER_BYTES), { path, mountId, bytesWritten: HEADER_BYTES, nextSeq: 1, limits: writerLimitsDefault });
+  if (log !== 'async') throw new Error(`--log=${log}: off or async`);
+  return openSegment(dir, { mountId, firstSeq: 1 });
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -65,7 +44,7 @@ async function main(argv: string[]): Promise<void> {
   const proc = option('proc', 'off');
   const durability = option('durability', 'none') as 'none' | 'close' | 'always';
   const mountpoint = argv.filter((arg) => !arg.startsWith('--'))[0];
-  if (mountpoint === undefined) throw new Error('usage: variant-fs.ts [--log=off|async|sync] [--proc=off|plain|cached] MOUNTPOINT');
+  if (mountpoint === undefined) throw new Error('usage: variant-fs.ts [--log=off|async] [--proc=off|plain|cached] MOUNTPOINT');
   const logDir = mkdtempSync('/tmp/eventfs-bench-variant-log-');
   const state = emptyState();
   const engine = new Engine(state, await makeSink(log, logDir), durability, (error) => console.error(error));

@@ -7,7 +7,7 @@ import { limitsFor } from '../config/limits.ts';
 import {
   listQueue, resolve, type Caller, type Command, type CommandBody, type Errno, type Node,
 } from '../model/index.ts';
-import type { Engine } from './engine.ts';
+import type { Engine, Outcome } from './engine.ts';
 import { toFuseCode } from './errno.ts';
 import type { Handles } from './handles.ts';
 import { UTIME_NOW_MS, UTIME_OMIT_MS, type DoneCb, type FuseOps, type StatFs } from './native.ts';
@@ -42,11 +42,18 @@ export function makeOps(deps: OpsDeps): FuseOps {
   const { engine, handles, reaper } = deps;
   const state = engine.state;
 
-  /** Runs a command for the current caller and answers cb with 0 or the errno. */
+  /** Runs a command for the current caller and answers cb with 0 or the errno (at once when it can). */
   const run = (cb: DoneCb, body: CommandBody, by: Caller = deps.caller()): void => {
     const cmd = { ...body, by, atMs: deps.now() } as Command;
-    engine.run(cmd).then((errno) => (errno === 'EDQUOT' ? retryAfterReaping(cmd) : errno))
-      .then((errno) => cb(errno === null ? 0 : toFuseCode(errno)), (error) => fail(cb, error));
+    const answer = (outcome: Outcome): void => cb(outcome === null ? 0 : toFuseCode(outcome));
+    const outcome = engine.run(cmd);
+    if (outcome instanceof Promise) {
+      outcome.then((late) => (late === 'EDQUOT' ? retryAfterReaping(cmd) : late)).then(answer, (error) => fail(cb, error));
+    } else if (outcome === 'EDQUOT') {
+      const retried = retryAfterReaping(cmd);
+      if (retried instanceof Promise) retried.then(answer, (error) => fail(cb, error));
+      else answer(retried);
+    } else answer(outcome);
   };
   /**
    * Queues of dead creators still count against quotas until the reaper sees them (on access, or
@@ -54,10 +61,10 @@ export function makeOps(deps: OpsDeps): FuseOps {
    * user whose previous process just exited is not refused for what that process left behind.
    * (No costlier than `ls` of the root, which sweeps the same way.)
    */
-  const retryAfterReaping = (cmd: Command): Promise<Errno | 'EIO' | null> => {
+  const retryAfterReaping = (cmd: Command): Outcome | Promise<Outcome> => {
     const seq = state.seq;
     reaper.checkAll();
-    return state.seq === seq ? Promise.resolve('EDQUOT') : engine.run(cmd);
+    return state.seq === seq ? 'EDQUOT' : engine.run(cmd);
   };
   const fail = (cb: (code: number) => void, error: unknown): void => {
     deps.report(error);

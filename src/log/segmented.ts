@@ -19,6 +19,7 @@ export class SegmentedLog {
   /** Bytes written by this run (all segments), a clock for compaction thresholds. */
   get totalBytes(): number { return this.#closedBytes + this.#writer.bytesWritten; }
 
+  /** As LogWriter.append (WRITTEN when the events are in the kernel already). */
   append(events: readonly object[], options: { durable: boolean }): Promise<void> {
     if (this.#rotation === null) return this.#writer.append(events, options);
     return this.#rotation.then(() => this.#writer.append(events, options));

@@ -52,6 +52,8 @@ export class FakeLogFile implements LogFile {
   tornWriteBytes: number | null = null;
   // The next datasync fails with this error (e.g. injectedError('EIO')).
   datasyncError: Error | null = null;
+  // Whether writeNow writes (as a file in the page cache does) or declines (as slow I/O would).
+  writesAtOnce = false;
   #paused: Promise<void> | null = null;
 
   constructor(initial: Buffer = Buffer.alloc(0)) {
@@ -71,6 +73,17 @@ export class FakeLogFile implements LogFile {
 
   async write(buf: Buffer): Promise<void> {
     await this.#turn();
+    this.#store(buf);
+  }
+
+  writeNow(buf: Buffer): boolean {
+    if (!this.writesAtOnce || this.#paused !== null) return false;
+    if (this.closed) throw new Error('FakeLogFile: use after close');
+    this.#store(buf);
+    return true;
+  }
+
+  #store(buf: Buffer): void {
     this.writeSizes.push(buf.length);
     if (this.tornWriteBytes !== null) {
       const kept = buf.subarray(0, this.tornWriteBytes);

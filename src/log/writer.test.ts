@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { encodeFrame } from './format.ts';
 import { readFrames, readLogDir, readSegmentFile } from './reader.ts';
 import { FakeLogFile, injectedError, MOUNT_ID_TEST, testEvents, withTempDir } from './testing.ts';
-import { LogWriter, openLogForAppend, openSegment, writerLimitsDefault } from './writer.ts';
+import { LogWriter, openLogForAppend, openSegment, writerLimitsDefault, WRITTEN } from './writer.ts';
 import type { WriterLimits } from './writer.ts';
 
 function fakeWriter(limits: Partial<WriterLimits> = {}): { file: FakeLogFile; writer: LogWriter } {
@@ -163,6 +163,75 @@ describe('LogWriter', () => {
       assert.ok(survivors.length >= acknowledged);
     });
     await fc.assert(property, { seed: 42, numRuns: 300 });
+  });
+});
+
+describe('LogWriter: appends written at once', () => {
+  function atOnceWriter(): { file: FakeLogFile; writer: LogWriter } {
+    const made = fakeWriter();
+    made.file.writesAtOnce = true;
+    return made;
+  }
+
+  it('writes a non-durable append with nothing ahead before returning, and answers WRITTEN', () => {
+    const { file, writer } = atOnceWriter();
+    const events = testEvents(3);
+    for (const event of events) assert.equal(writer.append([event], { durable: false }), WRITTEN);
+    assert.deepEqual(eventsIn(file.contents), events, 'in the file before any turn of the event loop');
+    assert.equal(writer.bytesWritten, file.contents.length);
+    assert.equal(file.datasyncCount, 0);
+  });
+
+  it('keeps call order: a non-durable append behind a queued durable one waits its turn', async () => {
+    const { file, writer } = atOnceWriter();
+    const all = testEvents(6);
+    const answers = all.map((event, i) => writer.append([event], { durable: i === 1 }));
+    assert.equal(answers[0], WRITTEN);
+    assert.notEqual(answers[2], WRITTEN, 'queued behind the durable append');
+    await Promise.all(answers);
+    assert.deepEqual(eventsIn(file.contents), all);
+    assert.equal(file.datasyncCount, 1);
+    assert.equal(writer.append(testEvents(1, 7), { durable: false }), WRITTEN, 'at once again when nothing is ahead');
+    assert.deepEqual(eventsIn(file.contents), testEvents(7));
+  });
+
+  it('writes at once while a datasync runs, and the datasync still covers only what came before it', async () => {
+    const { file, writer } = atOnceWriter();
+    const durable = writer.append(testEvents(1), { durable: true });
+    // Until the batch is written: its datasync is then under way.
+    while (file.writeSizes.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(file.datasyncCount, 0);
+    assert.equal(writer.append(testEvents(1, 2), { durable: false }), WRITTEN);
+    await durable;
+    assert.deepEqual(eventsIn(file.contents), testEvents(2));
+    assert.equal(writer.bytesSynced, frameBytes, 'the datasync promised only the bytes written before it began');
+    await writer.sync();
+    assert.equal(writer.bytesSynced, file.contents.length);
+  });
+
+  it('declines to write at once while the file is busy, and queues instead', async () => {
+    const { file, writer } = atOnceWriter();
+    const resume = file.pause();
+    const answer = writer.append(testEvents(1), { durable: false });
+    assert.notEqual(answer, WRITTEN);
+    assert.equal(file.contents.length, 0);
+    resume();
+    await answer;
+    assert.deepEqual(eventsIn(file.contents), testEvents(1));
+  });
+
+  it('a torn write made at once is cut back, rejected, and stops the writer', async () => {
+    const { file, writer } = atOnceWriter();
+    assert.equal(writer.append(testEvents(2), { durable: false }), WRITTEN);
+    const good = Buffer.from(file.contents);
+    file.tornWriteBytes = 5;
+    await assert.rejects(writer.append(testEvents(1, 3), { durable: false }), /write to fake.log failed: EIO/);
+    assert.ok(writer.poisoned);
+    await assert.rejects(writer.append(testEvents(1, 4), { durable: false }), /write to fake.log failed/);
+    await new Promise((resolve) => setImmediate(resolve)); // the cut runs asynchronously
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(file.contents.equals(good));
+    assert.equal(writer.bytesWritten, good.length);
   });
 });
 

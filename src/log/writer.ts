@@ -13,9 +13,11 @@ import { isLogEvent } from './reader.ts';
 import type { LogDirRead } from './reader.ts';
 
 // The file under a writer. `write` appends at the current end and resolves once every byte is
-// in the kernel; `truncate` also moves the end. Tests substitute FakeLogFile to inject faults.
+// in the kernel; `writeNow` does the same before returning, if this file can (false: it did
+// nothing, use write); `truncate` also moves the end. Tests substitute FakeLogFile to inject faults.
 export interface LogFile {
   write(buf: Buffer): Promise<void>;
+  writeNow(buf: Buffer): boolean;
   datasync(): Promise<void>;
   truncate(lengthBytes: number): Promise<void>;
   close(): Promise<void>;
@@ -27,9 +29,12 @@ export class FileHandleLogFile implements LogFile {
   // Written on the calling (JS) thread: a batch of frames goes to the page cache in microseconds,
   // while FileHandle.write's trip through the libuv pool costs two thread switches before every
   // reply that waits for it (the largest cost of a mutating op with durability=none; see
-  // bench/README.md). The contract is unchanged: resolved once every byte is in the kernel,
-  // rejected on any error. datasync stays asynchronous.
+  // bench/README.md). datasync stays asynchronous.
   async write(buf: Buffer): Promise<void> {
+    this.writeNow(buf);
+  }
+
+  writeNow(buf: Buffer): boolean {
     let done = 0;
     while (done < buf.length) {
       const written = writeSync(this.handle.fd, buf, done, buf.length - done, this.endBytes + done);
@@ -37,6 +42,7 @@ export class FileHandleLogFile implements LogFile {
       done += written;
     }
     this.endBytes += buf.length;
+    return true;
   }
 
   async datasync(): Promise<void> {
@@ -52,6 +58,13 @@ export class FileHandleLogFile implements LogFile {
     await this.handle.close();
   }
 }
+
+/**
+ * What append answers when the events are in the kernel already: a caller that compares the answer
+ * to it can reply at once instead of waiting a turn of the microtask queue (durability=none's
+ * hot path), and any other caller just awaits a resolved promise.
+ */
+export const WRITTEN: Promise<void> = Promise.resolve();
 
 export type WriterLimits = {
   batchBytesMax: number; // one write() carries at most this much (a single larger append goes alone)
@@ -83,6 +96,7 @@ export class LogWriter {
   #syncWaiters: Pending[] = []; // written, waiting for the next datasync
   #admitted = 0;
   #pumping = false;
+  #writing = false; // a batch write is in progress (the pump awaits it)
   #closing = false;
   #closed: Promise<void> | null = null;
   #poison: Error | null = null;
@@ -105,6 +119,8 @@ export class LogWriter {
   get poisoned(): Error | null { return this.#poison; }
 
   // Events are encoded now, so callers may reuse the objects; their seqs must continue nextSeq.
+  // A non-durable append with nothing ahead of it is written at once, on this thread, and answered
+  // with WRITTEN (see there); anything else joins the next group commit.
   append(events: readonly object[], options: { durable: boolean }): Promise<void> {
     if (this.#poison) return Promise.reject(this.#poison);
     if (this.#closing) return Promise.reject(new Error(`log writer for ${this.path} is closed`));
@@ -115,6 +131,16 @@ export class LogWriter {
       return Promise.reject(error);
     }
     this.#nextSeq += events.length;
+    if (!options.durable && this.#queue.length === 0 && this.#blocked.length === 0 && !this.#writing) {
+      try {
+        if (this.#file.writeNow(frames)) {
+          this.#bytesWritten += frames.length;
+          return WRITTEN;
+        }
+      } catch (error) {
+        return this.#failedWrite(error);
+      }
+    }
     return this.#enqueue(frames, options.durable);
   }
 
@@ -209,14 +235,31 @@ export class LogWriter {
 
   async #flushBatchWrite(batch: Pending[], bytes: number): Promise<void> {
     const buf = batch.length === 1 ? batch[0]!.frames : Buffer.concat(batch.map((pending) => pending.frames), bytes);
+    this.#writing = true;
     try {
       await this.#file.write(buf);
     } catch (error) {
       // Part of the batch may be in the file; cut it so recovery sees a clean end, then stop.
       await this.#file.truncate(this.#bytesWritten).catch(() => undefined);
-      throw new Error(`write to ${this.path} failed: ${(error as Error).message}`, { cause: error });
+      throw this.#writeError(error);
+    } finally {
+      this.#writing = false;
     }
     this.#bytesWritten += bytes;
+  }
+
+  // A write made at once failed: stop the writer now (every later append is refused), then cut
+  // what part of it reached the file, as the pump does for a batch.
+  #failedWrite(cause: unknown): Promise<never> {
+    const error = this.#writeError(cause);
+    this.#poisonWith(error);
+    this.#writing = true; // nothing else writes while the cut runs (the writer is poisoned anyway)
+    void this.#file.truncate(this.#bytesWritten).catch(() => undefined).finally(() => (this.#writing = false));
+    return Promise.reject(error);
+  }
+
+  #writeError(cause: unknown): Error {
+    return new Error(`write to ${this.path} failed: ${(cause as Error).message}`, { cause });
   }
 
   async #syncBatch(): Promise<void> {
@@ -247,7 +290,7 @@ export class LogWriter {
   }
 
   #poisonWith(error: Error): void {
-    this.#poison = error;
+    this.#poison ??= error; // the first failure is the one worth reporting
     const all = [...this.#inFlight, ...this.#queue, ...this.#syncWaiters, ...this.#blocked];
     this.#inFlight = [];
     this.#queue = [];

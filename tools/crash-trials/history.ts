@@ -48,7 +48,7 @@ export async function openDaemonLog(dir: string, options: { durability?: Durabil
     if (failures.length > 0) throw new Error(`log append failed: ${String(failures[0])}`);
   };
   const run = async (body: CommandBody, by: Caller = USER): Promise<void> => {
-    pending.push(engine.run({ ...body, by, atMs: t++ } as Command));
+    pending.push(Promise.resolve(engine.run({ ...body, by, atMs: t++ } as Command)));
     if (pending.length >= BATCH) await drain();
   };
   return {

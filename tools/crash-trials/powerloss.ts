@@ -389,7 +389,7 @@ export async function runTracedWorkload(dir: string, options: WorkloadOptions): 
     const inFlight: Promise<void>[] = [];
     const run = (body: CommandBody, by: Caller = rng.pick(CALLERS)): void => {
       const seqBefore = state.seq;
-      const reply = engine.run({ ...body, by, atMs: t++ } as Command);
+      const reply = Promise.resolve(engine.run({ ...body, by, atMs: t++ } as Command));
       const lastSeq = state.seq;
       // A reply promises something only if the command produced events (else it answers at once).
       const durable = lastSeq > seqBefore && durableType(body.type);
