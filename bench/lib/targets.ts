@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const EVENTFS_BIN = join(REPO, 'bin/eventfs.js');
@@ -80,7 +81,9 @@ type Identity = Pick<Target, 'label' | 'kind' | 'durability' | 'mnt' | 'logDir'>
 
 function startDaemon(identity: Identity, args: string[]): Promise<Target> {
   const started = performance.now();
-  const daemon = spawn(process.execPath, args, {
+  // Every daemon runs with the V8 flags eventfs's own detached daemon gets, so that the floor,
+  // the variants and eventfs differ only in their code.
+  const daemon = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...args], {
     cwd: REPO, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: { ...process.env, EVENTFS_READY_FD: '3' },
   });
   let stderr = '';

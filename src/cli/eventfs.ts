@@ -15,6 +15,7 @@ import { LogVersionError } from '../log/errors.ts';
 import { exitCodeOf, EXIT } from './exit.ts';
 import { checkMountpoint } from './mountpoint.ts';
 import { parseMountOptions } from './options.ts';
+import { DAEMON_NODE_FLAGS } from './node-flags.ts';
 
 const READY_FD_ENV = 'EVENTFS_READY_FD';
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -68,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
 /** Re-runs this command in the foreground as a detached child, and waits for its word. */
 function detach(argv: string[], logDir: string): Promise<number> {
   const out = openSync(join(logDir, 'eventfs.log'), 'a');
-  const child = spawn(process.execPath, [...process.execArgv, ...argv.slice(1), '-f'], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...process.execArgv, ...argv.slice(1), '-f'], {
     detached: true, stdio: ['ignore', out, out, 'pipe'], env: { ...process.env, [READY_FD_ENV]: '3' },
   });
   return new Promise((done) => {

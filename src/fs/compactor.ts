@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import type { SegmentedLog } from '../log/segmented.ts';
-import { pruneSegments, writeSnapshot } from '../log/snapshot.ts';
+import { encodeSnapshot, pruneSegments, writeSnapshot } from '../log/snapshot.ts';
 import { plainHash, toPlain, type State } from '../model/index.ts';
 import { nativeSha256 } from './sha256.ts';
 
@@ -46,15 +46,17 @@ export class Compactor {
   }
 
   async #snapshotOnce(): Promise<void> {
-    // Captured synchronously: the state goes on changing while the snapshot is written.
-    const seq = this.state.seq;
-    const plain = toPlain(this.state, { copyData: true });
+    // Captured and encoded in one synchronous step: the state goes on changing while the snapshot
+    // is written, and one encoded buffer held across the fsyncs below costs far less memory than
+    // a copy of the state as objects (which V8 would promote and keep the heap grown for).
+    const plain = toPlain(this.state);
+    const snapshot = encodeSnapshot({ seq: plain.seq, state: plain, hash: plainHash(plain, nativeSha256) });
     this.#bytesAtSnapshot = this.log.totalBytes;
     // Rotating first makes every event up to seq durable before the snapshot exists.
     await this.log.rotate();
-    const path = await writeSnapshot(this.log.dir, { seq, state: plain, hash: plainHash(plain, nativeSha256) }, this.log.mountId);
+    const path = await writeSnapshot(this.log.dir, snapshot, this.log.mountId);
     this.#lastSnapshotBytes = (await stat(path)).size;
-    await pruneSegments(this.log.dir, seq);
+    await pruneSegments(this.log.dir, snapshot.seq);
   }
 }
 

@@ -47,6 +47,15 @@ export function encodeEvent(value: unknown): Buffer {
   return packr.pack(value);
 }
 
+const PACK_SLAB_BYTES = 8192;
+
+// After encoding something large (a snapshot): packr keeps packing into the slab it last grew,
+// so without this every later event would keep a slab the size of the largest snapshot alive.
+// Views returned earlier stay valid (they keep the old slab until they are dropped).
+export function releasePackSlab(): void {
+  packr.useBuffer(Buffer.allocUnsafeSlow(PACK_SLAB_BYTES));
+}
+
 // Throws on malformed msgpack or trailing bytes; callers treat that as corruption.
 export function decodeEvent(payload: Buffer): unknown {
   return packr.unpack(payload);

@@ -6,21 +6,32 @@ import { fsyncDir, listLogDir, writeFully } from './dir.ts';
 import { SnapshotCorruptError, LogVersionError } from './errors.ts';
 import {
   checkFrame, decodeEvent, decodeHeader, encodeEvent, encodeFramePayload, encodeHeader, FORMAT_VERSION,
-  FRAME_HEADER_BYTES, HEADER_BYTES, SNAPSHOT_NAME, SNAPSHOT_RECORD_BYTES_MAX, snapshotName, TMP_SUFFIX,
+  FRAME_HEADER_BYTES, HEADER_BYTES, releasePackSlab, SNAPSHOT_NAME, SNAPSHOT_RECORD_BYTES_MAX, snapshotName, TMP_SUFFIX,
 } from './format.ts';
 import type { LogHeader } from './format.ts';
 
 export type Snapshot = { seq: number; state: unknown; hash: unknown };
 export type SnapshotRead = Snapshot & { path: string; header: LogHeader };
 
-// Atomic: readers see either no file or the whole snapshot, never a prefix. Only call it once the
-// events up to `seq` are durable (LogWriter.sync()), or a crash can leave a snapshot ahead of the log.
-export async function writeSnapshot(dir: string, snapshot: Snapshot, mountId: Buffer): Promise<string> {
+/** A snapshot encoded as its file's one frame, ready to write (see encodeSnapshot). */
+export type EncodedSnapshot = { seq: number; frame: Buffer };
+
+// Encoding is separate from writing so a caller can capture a live state in one synchronous step
+// (the state may change while the file is written) and hold one buffer, not a copy of the state.
+export function encodeSnapshot(snapshot: Snapshot): EncodedSnapshot {
   if (!Number.isSafeInteger(snapshot.seq) || snapshot.seq < 0) throw new RangeError(`bad snapshot seq ${snapshot.seq}`);
   const record = { seq: snapshot.seq, state: snapshot.state, hash: snapshot.hash };
   const frame = encodeFramePayload(encodeEvent(record), SNAPSHOT_RECORD_BYTES_MAX);
-  const header = encodeHeader({ version: FORMAT_VERSION, mountId, firstSeq: snapshot.seq });
-  const path = join(dir, snapshotName(snapshot.seq));
+  releasePackSlab();
+  return { seq: snapshot.seq, frame };
+}
+
+// Atomic: readers see either no file or the whole snapshot, never a prefix. Only call it once the
+// events up to `seq` are durable (LogWriter.sync()), or a crash can leave a snapshot ahead of the log.
+export async function writeSnapshot(dir: string, snapshot: Snapshot | EncodedSnapshot, mountId: Buffer): Promise<string> {
+  const { seq, frame } = 'frame' in snapshot ? snapshot : encodeSnapshot(snapshot);
+  const header = encodeHeader({ version: FORMAT_VERSION, mountId, firstSeq: seq });
+  const path = join(dir, snapshotName(seq));
   const tmpPath = path + TMP_SUFFIX;
   const handle = await open(tmpPath, 'w');
   try {

@@ -7,6 +7,7 @@
  * that does not fit its state fails loudly with the seq of the event, never silently.
  */
 import type { Event } from './events.ts';
+import { allocData } from './data.ts';
 import { addUsage } from './quota.ts';
 import { emptyState, FILE_BYTES_MAX, INOS_PER_QUEUE, NO_XATTRS, type Entry, type FileInode, type Queue, type State } from './state.ts';
 
@@ -175,8 +176,7 @@ function applyDataWritten(state: State, event: Of<'dataWritten'>): void {
 /** Doubling capacity keeps a file written in many appends linear, not quadratic. */
 function grow(data: Buffer, size: number, needed: number): Buffer {
   const capacity = size === 0 ? needed : Math.min(FILE_BYTES_MAX, Math.max(needed, data.length * 2));
-  // allocUnsafe may share a pooled slab for small files (no ArrayBuffer each); zero what we do not copy.
-  const grown = Buffer.allocUnsafe(capacity);
+  const grown = allocData(capacity); // uninitialised: zero what we do not copy
   data.copy(grown, 0, 0, size);
   grown.fill(0, size);
   return grown;

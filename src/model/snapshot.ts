@@ -3,6 +3,7 @@
  * the inode index are derived, so they are rebuilt on load rather than stored.
  */
 import type { QuotaTable } from '../config/limits.ts';
+import { dataFrom } from './data.ts';
 import { addUsage } from './quota.ts';
 import { emptyState, NO_XATTRS, type Creator, type Entry, type FileInode, type Queue, type State } from './state.ts';
 
@@ -63,7 +64,7 @@ export function fromPlain(plain: PlainState): State {
   state.quotas = plain.quotas;
   for (const p of plain.inodes) {
     const xattrs = p.xattrs.length === 0 ? NO_XATTRS : new Map(p.xattrs);
-    const inode: FileInode = { ...p, size: p.data.length, data: Buffer.from(p.data), xattrs };
+    const inode: FileInode = { ...p, size: p.data.length, data: dataFrom(p.data), xattrs };
     state.inodes.set(inode.ino, inode);
     addUsage(state.userUsage, inode.uid, { bytes: inode.size });
     addUsage(state.groupUsage, inode.gid, { bytes: inode.size });
