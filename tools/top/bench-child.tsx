@@ -7,6 +7,7 @@ import { Session } from 'node:inspector/promises';
 import { render } from 'ink';
 import { App } from './App.tsx';
 import { followDefaults, LogFollower } from './follow.ts';
+import { FLUSH_MS_DEFAULT } from './refresh.ts';
 
 class NullTerminal extends EventEmitter {
   readonly isTTY = true;
@@ -39,7 +40,7 @@ export type ChildReport = {
 
 const follower = new LogFollower({ path: process.argv[2]!, replaySpeed: null, userName: String, ...followDefaults });
 const terminal = new NullTerminal();
-const instance = render(<App source={follower} theme={{ isColor: true, isUnicode: true }} flushMs={200} />, {
+const instance = render(<App source={follower} theme={{ isColor: true, isUnicode: true }} flushMs={FLUSH_MS_DEFAULT} />, {
   stdout: terminal as unknown as NodeJS.WriteStream, stdin: new IdleStdin() as unknown as NodeJS.ReadStream,
   exitOnCtrlC: false, patchConsole: false, maxFps: 10,
 });
