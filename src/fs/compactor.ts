@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import type { SegmentedLog } from '../log/segmented.ts';
 import { encodeSnapshot, pruneSegments, writeSnapshot } from '../log/snapshot.ts';
-import { plainHash, toPlain, type State } from '../model/index.ts';
+import { plainHash, toLazyPlain, type State } from '../model/index.ts';
 import { nativeSha256 } from './sha256.ts';
 
 export type CompactorOptions = { snapshotBytesMin: number; warn: (message: string) => void };
@@ -46,10 +46,11 @@ export class Compactor {
   }
 
   async #snapshotOnce(): Promise<void> {
-    // Captured and encoded in one synchronous step: the state goes on changing while the snapshot
-    // is written, and one encoded buffer held across the fsyncs below costs far less memory than
-    // a copy of the state as objects (which V8 would promote and keep the heap grown for).
-    const plain = toPlain(this.state);
+    // Captured and encoded in one synchronous step, a queue and an inode at a time: the state goes
+    // on changing while the snapshot is written, and one encoded buffer held across the fsyncs
+    // below costs far less memory than a copy of the state as objects (which V8 would promote,
+    // and keep the heap grown for).
+    const plain = toLazyPlain(this.state);
     const snapshot = encodeSnapshot({ seq: plain.seq, state: plain, hash: plainHash(plain, nativeSha256) });
     this.#bytesAtSnapshot = this.log.totalBytes;
     // Rotating first makes every event up to seq durable before the snapshot exists.

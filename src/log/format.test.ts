@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  checkFrame, decodeEvent, decodeHeader, encodeEvent, encodeFrame, encodeFramePayload, encodeHeader, FORMAT_VERSION,
+  checkFrame, decodeEvent, decodeHeader, encodeEvent, encodeFrame, encodeFramePayload, encodeHeader, encodePiecewise, FORMAT_VERSION,
   FRAME_HEADER_BYTES, HEADER_BYTES, RECORD_BYTES_MAX, SEGMENT_NAME, segmentName, SNAPSHOT_NAME, snapshotName,
 } from './format.ts';
 
@@ -115,6 +115,27 @@ describe('records', () => {
     const huge = Buffer.from(frame);
     huge.writeUInt32LE(RECORD_BYTES_MAX + 1, 0);
     assert.match((checkFrame(huge, 0, RECORD_BYTES_MAX) as { reason: string }).reason, /impossible record length 67108865/);
+  });
+});
+
+describe('encodePiecewise', () => {
+  // An iterable with a length that is not an array: packed one item at a time.
+  const lazy = <T>(items: T[]) => ({ length: items.length, [Symbol.iterator]: () => items.values() });
+
+  it('gives encodeEvent\'s bytes for a value without lazy lists', () => {
+    const value = { seq: 7, state: { a: [1, 'x', null], b: Buffer.from('hi'), c: { d: true } }, hash: 'ab' };
+    assert.ok(encodePiecewise(value).equals(encodeEvent(value)));
+  });
+
+  it('gives the bytes of the materialised value, at every size of list and map header', () => {
+    for (const count of [0, 1, 15, 16, 65535, 65536]) {
+      const items = Array.from({ length: count }, (_, i) => [`m${i}`, i]);
+      const value = { seq: count, state: { queues: lazy(items.map((entry) => ({ entry, more: lazy([entry]) }))) } };
+      const plain = { seq: count, state: { queues: items.map((entry) => ({ entry, more: [entry] })) } };
+      assert.ok(encodePiecewise(value).equals(encodeEvent(plain)), `${count} items`);
+    }
+    const wide = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i === 0 ? lazy([1]) : i]));
+    assert.ok(encodePiecewise(wide).equals(encodeEvent({ ...wide, k0: [1] })), 'a map of 16 or more keys');
   });
 });
 

@@ -47,6 +47,75 @@ export function encodeEvent(value: unknown): Buffer {
   return packr.pack(value);
 }
 
+/**
+ * encodeEvent's bytes for a value that may hold lazy lists (iterables with a length that are not
+ * arrays, e.g. the model's LazyList): those are packed one item at a time, so a large snapshot is
+ * encoded without its state ever existing as one object graph. Other values are packed whole.
+ */
+export function encodePiecewise(value: unknown): Buffer {
+  let out = Buffer.allocUnsafe(PIECEWISE_START_BYTES);
+  let at = 0;
+  // Each piece is copied out at once, so no piece (a view of packr's slab) outlives its turn.
+  const put = (piece: Uint8Array): void => {
+    if (at + piece.length > out.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * out.length, at + piece.length));
+      out.copy(grown, 0, 0, at);
+      out = grown;
+    }
+    out.set(piece, at);
+    at += piece.length;
+  };
+  const walk = (part: unknown): void => {
+    if (isLazyList(part) || (Array.isArray(part) && part.some(holdsLazyList))) {
+      put(arrayHeader(part.length));
+      for (const item of part) walk(item);
+    } else if (isPlainObject(part) && holdsLazyList(part)) {
+      const entries = Object.entries(part);
+      put(mapHeader(entries.length));
+      for (const [key, item] of entries) {
+        put(packr.pack(key));
+        walk(item);
+      }
+    } else put(packr.pack(part));
+  };
+  walk(value);
+  return out.subarray(0, at);
+}
+
+const PIECEWISE_START_BYTES = 64 * 1024;
+
+interface LazyListLike extends Iterable<unknown> { readonly length: number }
+
+function isLazyList(value: unknown): value is LazyListLike {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) &&
+    typeof (value as Partial<LazyListLike>)[Symbol.iterator] === 'function' && typeof (value as Partial<LazyListLike>).length === 'number';
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function holdsLazyList(value: unknown): boolean {
+  if (isLazyList(value)) return true;
+  if (Array.isArray(value)) return value.some(holdsLazyList);
+  return isPlainObject(value) && Object.values(value).some(holdsLazyList);
+}
+
+// As packr writes them: fixarray under 16 items, else array16 or array32; a map is always map16.
+function arrayHeader(count: number): Buffer {
+  if (count < 16) return Buffer.from([0x90 | count]);
+  if (count < 0x10000) return Buffer.from([0xdc, count >>> 8, count & 0xff]);
+  const header = Buffer.allocUnsafe(5);
+  header[0] = 0xdd;
+  header.writeUInt32BE(count, 1);
+  return header;
+}
+
+function mapHeader(count: number): Buffer {
+  if (count >= 0x10000) throw new RangeError(`encodePiecewise: a map of ${count} keys`);
+  return Buffer.from([0xde, count >>> 8, count & 0xff]);
+}
+
 const PACK_SLAB_BYTES = 8192;
 
 // After encoding something large (a snapshot): packr keeps packing into the slab it last grew,

@@ -5,8 +5,8 @@ import { basename, join } from 'node:path';
 import { fsyncDir, listLogDir, writeFully } from './dir.ts';
 import { SnapshotCorruptError, LogVersionError } from './errors.ts';
 import {
-  checkFrame, decodeEvent, decodeHeader, encodeEvent, encodeFramePayload, encodeHeader, FORMAT_VERSION,
-  FRAME_HEADER_BYTES, HEADER_BYTES, releasePackSlab, SNAPSHOT_NAME, SNAPSHOT_RECORD_BYTES_MAX, snapshotName, TMP_SUFFIX,
+  checkFrame, decodeEvent, decodeHeader, encodeFramePayload, encodeHeader, FORMAT_VERSION,
+  encodePiecewise, FRAME_HEADER_BYTES, HEADER_BYTES, releasePackSlab, SNAPSHOT_NAME, SNAPSHOT_RECORD_BYTES_MAX, snapshotName, TMP_SUFFIX,
 } from './format.ts';
 import type { LogHeader } from './format.ts';
 
@@ -18,10 +18,11 @@ export type EncodedSnapshot = { seq: number; frame: Buffer };
 
 // Encoding is separate from writing so a caller can capture a live state in one synchronous step
 // (the state may change while the file is written) and hold one buffer, not a copy of the state.
+// The state may hold lazy lists (encodePiecewise): the file is the same as for the plain state.
 export function encodeSnapshot(snapshot: Snapshot): EncodedSnapshot {
   if (!Number.isSafeInteger(snapshot.seq) || snapshot.seq < 0) throw new RangeError(`bad snapshot seq ${snapshot.seq}`);
   const record = { seq: snapshot.seq, state: snapshot.state, hash: snapshot.hash };
-  const frame = encodeFramePayload(encodeEvent(record), SNAPSHOT_RECORD_BYTES_MAX);
+  const frame = encodeFramePayload(encodePiecewise(record), SNAPSHOT_RECORD_BYTES_MAX);
   releasePackSlab();
   return { seq: snapshot.seq, frame };
 }

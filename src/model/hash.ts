@@ -4,7 +4,7 @@
  * SHA-256 over a length-prefixed walk of toPlain(state), so no two different states share a stream.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { toPlain, type PlainState } from './snapshot.ts';
+import { LazyList, toPlain, type LazyPlainState, type PlainState } from './snapshot.ts';
 import type { State } from './state.ts';
 
 /** A SHA-256 implementation: @noble/hashes here (pure); the shell may pass node:crypto's (native, ~15x faster), same digest. */
@@ -16,8 +16,8 @@ export function stateHash(state: State, newSha256: Sha256 = nobleSha256): string
   return plainHash(toPlain(state), newSha256);
 }
 
-/** The same hash from the plain form (a snapshot's state). */
-export function plainHash(plain: PlainState, newSha256: Sha256 = nobleSha256): string {
+/** The same hash from the plain form (a snapshot's state), lazy or not. */
+export function plainHash(plain: PlainState | LazyPlainState, newSha256: Sha256 = nobleSha256): string {
   const hasher = newSha256();
   const stream = new HashStream(hasher);
   walk(plain, (value) => stream.value(value));
@@ -27,7 +27,7 @@ export function plainHash(plain: PlainState, newSha256: Sha256 = nobleSha256): s
 
 function walk(value: unknown, feed: (tagged: unknown) => void): void {
   if (Buffer.isBuffer(value) || value === null || typeof value !== 'object') return feed(value);
-  if (Array.isArray(value)) {
+  if (Array.isArray(value) || value instanceof LazyList) {
     feed(`[${value.length}`);
     for (const item of value) walk(item, feed);
     return;

@@ -9,5 +9,5 @@ export { decide } from './decide.ts';
 export { apply, fold, ApplyError } from './apply.ts';
 export { checkInvariants } from './invariants.ts';
 export { plainHash, stateHash, type Sha256 } from './hash.ts';
-export { toPlain, fromPlain, type PlainState } from './snapshot.ts';
+export { toPlain, toLazyPlain, fromPlain, LazyList, type PlainState, type LazyPlainState } from './snapshot.ts';
 export { execute } from './execute.ts';

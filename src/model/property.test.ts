@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { limitsFor, type Limits, type QuotaTable } from '../config/limits.ts';
-import { decodeEvent, encodeEvent } from '../log/format.ts';
+import { decodeEvent, encodeEvent, encodePiecewise } from '../log/format.ts';
 import {
   DAEMON, ID_UNCHANGED, STICKY_XATTR,
-  checkInvariants, emptyState, execute, fold, fromPlain, stateHash, toPlain,
+  checkInvariants, emptyState, execute, fold, fromPlain, plainHash, stateHash, toLazyPlain, toPlain,
   type Caller, type Command, type CommandBody, type Event, type PlainState, type State, type Usage,
 } from './index.ts';
 
@@ -307,6 +307,15 @@ describe('model properties (random command sequences)', () => {
       assert.equal(stateHash(fold(decoded)), stateHash(state));
       const snapshot = decodeEvent(encodeEvent(toPlain(state))) as PlainState;
       assert.equal(stateHash(fromPlain(snapshot)), stateHash(state));
+    }), params());
+  });
+
+  it('encodes and hashes the lazy plain form (snapshots) exactly as toPlain', () => {
+    fc.assert(fc.property(scenarioArb, ({ quotas, steps }) => {
+      const { state } = runScenario(quotas, steps);
+      const lazy = toLazyPlain(state);
+      assert.ok(encodePiecewise({ seq: state.seq, state: lazy }).equals(encodeEvent({ seq: state.seq, state: toPlain(state) })));
+      assert.equal(plainHash(lazy), plainHash(toPlain(state)));
     }), params());
   });
 

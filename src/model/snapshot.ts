@@ -29,19 +29,52 @@ export type PlainState = {
  */
 export function toPlain(state: State, options: { copyData: boolean } = { copyData: false }): PlainState {
   const plainInode = options.copyData ? copiedInode : sharedInode;
-  const inodes = [...state.inodes.values()].sort((a, b) => a.ino - b.ino).map(plainInode);
+  const inodes = inodesByNumber(state).map(plainInode);
   const queues = [...state.queues.values()].map(plainQueue);
   return { seq: state.seq, rootMtimeMs: state.rootMtimeMs, nextIno: state.nextIno, quotas: state.quotas, queues, inodes };
 }
+
+/**
+ * A list made one item at a time as it is walked: a hasher or encoder that knows it (plainHash,
+ * src/log/format.ts encodePiecewise) never holds more than one item, where a copy of a large state
+ * as one object graph would grow the heap for good.
+ */
+export class LazyList<T> implements Iterable<T> {
+  constructor(readonly length: number, private readonly make: () => Iterable<T>) {}
+  [Symbol.iterator](): Iterator<T> { return this.make()[Symbol.iterator](); }
+}
+
+/** toPlain's form, with the queues, their entries and the inodes as LazyLists over the live state. */
+export type LazyPlainQueue = Omit<PlainQueue, 'entries'> & { entries: LazyList<PlainEntry> };
+export type LazyPlainState = Omit<PlainState, 'queues' | 'inodes'> & { queues: LazyList<LazyPlainQueue>; inodes: LazyList<PlainInode> };
+
+/** toPlain without the copy (data is shared): walk it before the state changes again. */
+export function toLazyPlain(state: State): LazyPlainState {
+  const inodes = inodesByNumber(state);
+  const queues = [...state.queues.values()];
+  return {
+    seq: state.seq, rootMtimeMs: state.rootMtimeMs, nextIno: state.nextIno, quotas: state.quotas,
+    queues: new LazyList(queues.length, function* () { for (const queue of queues) yield lazyPlainQueue(queue); }),
+    inodes: new LazyList(inodes.length, function* () { for (const inode of inodes) yield sharedInode(inode); }),
+  };
+}
+
+function lazyPlainQueue(queue: Queue): LazyPlainQueue {
+  const entries = new LazyList<PlainEntry>(queue.entries.size, function* () {
+    for (let entry = queue.head; entry !== null; entry = entry.next) yield [entry.name, entry.ino, entry.uid, entry.gid];
+  });
+  const { name, ino, mode, uid, gid, creator, atimeMs, mtimeMs, ctimeMs } = queue;
+  return { name, ino, mode, uid, gid, creator, atimeMs, mtimeMs, ctimeMs, xattrs: plainXattrs(queue.xattrs), entries };
+}
+
+const inodesByNumber = (state: State): FileInode[] => [...state.inodes.values()].sort((a, b) => a.ino - b.ino);
 
 const plainXattrs = (xattrs: Map<string, Buffer>): PlainXattrs =>
   [...xattrs.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 function plainQueue(queue: Queue): PlainQueue {
-  const entries: PlainEntry[] = [];
-  for (let entry = queue.head; entry !== null; entry = entry.next) entries.push([entry.name, entry.ino, entry.uid, entry.gid]);
-  const { name, ino, mode, uid, gid, creator, atimeMs, mtimeMs, ctimeMs } = queue;
-  return { name, ino, mode, uid, gid, creator, atimeMs, mtimeMs, ctimeMs, xattrs: plainXattrs(queue.xattrs), entries };
+  const lazy = lazyPlainQueue(queue);
+  return { ...lazy, entries: [...lazy.entries] };
 }
 
 function sharedInode(inode: FileInode): PlainInode {
