@@ -4,9 +4,8 @@
  * covers are dropped. Churn (enqueue then dequeue) therefore keeps the log directory small, and
  * the write amplification of snapshots stays below 2x.
  */
-import { stat } from 'node:fs/promises';
 import type { SegmentedLog } from '../log/segmented.ts';
-import { encodeSnapshot, pruneSegments, writeSnapshot } from '../log/snapshot.ts';
+import { abortSnapshot, beginSnapshot, commitSnapshot, pruneSegments } from '../log/snapshot.ts';
 import { plainHash, toLazyPlain, type State } from '../model/index.ts';
 import { nativeSha256 } from './sha256.ts';
 
@@ -46,18 +45,22 @@ export class Compactor {
   }
 
   async #snapshotOnce(): Promise<void> {
-    // Captured and encoded in one synchronous step, a queue and an inode at a time: the state goes
-    // on changing while the snapshot is written, and one encoded buffer held across the fsyncs
-    // below costs far less memory than a copy of the state as objects (which V8 would promote,
-    // and keep the heap grown for).
+    // Captured in one synchronous step, written to a hidden file a queue and an inode at a time:
+    // the state goes on changing once control returns, and neither a copy of it nor its encoding
+    // is ever held whole in memory.
     const plain = toLazyPlain(this.state);
-    const snapshot = encodeSnapshot({ seq: plain.seq, state: plain, hash: plainHash(plain, nativeSha256) });
+    const pending = beginSnapshot(this.log.dir, { seq: plain.seq, state: plain, hash: plainHash(plain, nativeSha256) }, this.log.mountId);
     this.#bytesAtSnapshot = this.log.totalBytes;
-    // Rotating first makes every event up to seq durable before the snapshot exists.
-    await this.log.rotate();
-    const path = await writeSnapshot(this.log.dir, snapshot, this.log.mountId);
-    this.#lastSnapshotBytes = (await stat(path)).size;
-    await pruneSegments(this.log.dir, snapshot.seq);
+    try {
+      // Rotating first makes every event up to seq durable before the snapshot is visible.
+      await this.log.rotate();
+    } catch (error) {
+      abortSnapshot(pending);
+      throw error;
+    }
+    await commitSnapshot(pending);
+    this.#lastSnapshotBytes = pending.bytes;
+    await pruneSegments(this.log.dir, pending.seq);
   }
 }
 

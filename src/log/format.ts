@@ -48,15 +48,16 @@ export function encodeEvent(value: unknown): Buffer {
 }
 
 /**
- * encodeEvent's bytes for a value that may hold lazy lists (iterables with a length that are not
+ * encodeEvent's bytes (returned, or handed piece by piece to `put`) for a value that may hold lazy lists (iterables with a length that are not
  * arrays, e.g. the model's LazyList): those are packed one item at a time, so a large snapshot is
  * encoded without its state ever existing as one object graph. Other values are packed whole.
  */
-export function encodePiecewise(value: unknown): Buffer {
-  let out = Buffer.allocUnsafe(PIECEWISE_START_BYTES);
+export function encodePiecewise(value: unknown, put?: (piece: Uint8Array) => void): Buffer {
+  let out = Buffer.allocUnsafe(put === undefined ? PIECEWISE_START_BYTES : 0);
   let at = 0;
-  // Each piece is copied out at once, so no piece (a view of packr's slab) outlives its turn.
-  const put = (piece: Uint8Array): void => {
+  // Each piece is copied out at once (or handed to `put`, which must copy it before returning),
+  // so no piece (a view of packr's slab) outlives its turn.
+  put ??= (piece) => {
     if (at + piece.length > out.length) {
       const grown = Buffer.allocUnsafe(Math.max(2 * out.length, at + piece.length));
       out.copy(grown, 0, 0, at);

@@ -1,11 +1,14 @@
 // Snapshots (header + one record {seq, state, hash}) and compaction; FORMAT.md "Directory layout".
 // The state and hash are opaque here: the model produces and verifies them.
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { fsyncDir, listLogDir, writeFully } from './dir.ts';
+import { crc32c } from '@node-rs/crc32';
+import { closeSync, fsync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { fsyncDir, listLogDir } from './dir.ts';
 import { SnapshotCorruptError, LogVersionError } from './errors.ts';
 import {
-  checkFrame, decodeEvent, decodeHeader, encodeFramePayload, encodeHeader, FORMAT_VERSION,
+  checkFrame, decodeEvent, decodeHeader, encodeHeader, FORMAT_VERSION,
   encodePiecewise, FRAME_HEADER_BYTES, HEADER_BYTES, releasePackSlab, SNAPSHOT_NAME, SNAPSHOT_RECORD_BYTES_MAX, snapshotName, TMP_SUFFIX,
 } from './format.ts';
 import type { LogHeader } from './format.ts';
@@ -13,41 +16,100 @@ import type { LogHeader } from './format.ts';
 export type Snapshot = { seq: number; state: unknown; hash: unknown };
 export type SnapshotRead = Snapshot & { path: string; header: LogHeader };
 
-/** A snapshot encoded as its file's one frame, ready to write (see encodeSnapshot). */
-export type EncodedSnapshot = { seq: number; frame: Buffer };
+/** A snapshot whose file is written but not yet visible: commitSnapshot or abortSnapshot it. */
+export type PendingSnapshot = { seq: number; path: string; tmpPath: string; fd: number; bytes: number };
 
-// Encoding is separate from writing so a caller can capture a live state in one synchronous step
-// (the state may change while the file is written) and hold one buffer, not a copy of the state.
-// The state may hold lazy lists (encodePiecewise): the file is the same as for the plain state.
-export function encodeSnapshot(snapshot: Snapshot): EncodedSnapshot {
+const CHUNK_BYTES = 64 * 1024;
+const fsyncAsync = promisify(fsync);
+
+// Writes the snapshot's file under a temporary name now, synchronously, encoding the state a
+// piece at a time (encodePiecewise) through one 64 KiB chunk: a caller can capture a live state in
+// one synchronous step (it changes again as soon as control returns), and memory never holds the
+// whole encoded state. The CRC covers the length, known only at the end: the payload is read back
+// from the page cache for it.
+export function beginSnapshot(dir: string, snapshot: Snapshot, mountId: Buffer): PendingSnapshot {
   if (!Number.isSafeInteger(snapshot.seq) || snapshot.seq < 0) throw new RangeError(`bad snapshot seq ${snapshot.seq}`);
-  const record = { seq: snapshot.seq, state: snapshot.state, hash: snapshot.hash };
-  const frame = encodeFramePayload(encodePiecewise(record), SNAPSHOT_RECORD_BYTES_MAX);
-  releasePackSlab();
-  return { seq: snapshot.seq, frame };
+  const path = join(dir, snapshotName(snapshot.seq));
+  const tmpPath = path + TMP_SUFFIX;
+  const fd = openSync(tmpPath, 'w+');
+  try {
+    writeFullySync(fd, encodeHeader({ version: FORMAT_VERSION, mountId, firstSeq: snapshot.seq }), 0);
+    const payloadAt = HEADER_BYTES + FRAME_HEADER_BYTES;
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let used = 0;
+    let written = 0;
+    const flush = (): void => {
+      writeFullySync(fd, chunk.subarray(0, used), payloadAt + written);
+      written += used;
+      used = 0;
+    };
+    releasePackSlab();
+    encodePiecewise({ seq: snapshot.seq, state: snapshot.state, hash: snapshot.hash }, (piece) => {
+      for (let from = 0; from < piece.length;) {
+        if (used === CHUNK_BYTES) flush();
+        const take = Math.min(piece.length - from, CHUNK_BYTES - used);
+        chunk.set(piece.subarray(from, from + take), used);
+        used += take;
+        from += take;
+      }
+    });
+    flush();
+    releasePackSlab();
+    if (written > SNAPSHOT_RECORD_BYTES_MAX) throw new RangeError(`snapshot payload of ${written} bytes is over ${SNAPSHOT_RECORD_BYTES_MAX}`);
+    const frameHeader = Buffer.alloc(FRAME_HEADER_BYTES);
+    frameHeader.writeUInt32LE(written, 0);
+    let crc = crc32c(frameHeader.subarray(0, 4));
+    for (let at = 0; at < written; at += CHUNK_BYTES) {
+      const length = Math.min(CHUNK_BYTES, written - at);
+      if (readSync(fd, chunk, 0, length, payloadAt + at) !== length) throw new Error(`${tmpPath}: short read back`);
+      crc = crc32c(chunk.subarray(0, length), crc);
+    }
+    frameHeader.writeUInt32LE(crc, 4);
+    writeFullySync(fd, frameHeader, HEADER_BYTES);
+    return { seq: snapshot.seq, path, tmpPath, fd, bytes: payloadAt + written };
+  } catch (error) {
+    closeSync(fd);
+    rmSync(tmpPath, { force: true });
+    throw error;
+  }
 }
 
 // Atomic: readers see either no file or the whole snapshot, never a prefix. Only call it once the
-// events up to `seq` are durable (LogWriter.sync()), or a crash can leave a snapshot ahead of the log.
-export async function writeSnapshot(dir: string, snapshot: Snapshot | EncodedSnapshot, mountId: Buffer): Promise<string> {
-  const { seq, frame } = 'frame' in snapshot ? snapshot : encodeSnapshot(snapshot);
-  const header = encodeHeader({ version: FORMAT_VERSION, mountId, firstSeq: seq });
-  const path = join(dir, snapshotName(seq));
-  const tmpPath = path + TMP_SUFFIX;
-  const handle = await open(tmpPath, 'w');
+// events up to the snapshot's seq are durable (LogWriter.sync()), or a crash can leave a snapshot
+// ahead of the log.
+export async function commitSnapshot(pending: PendingSnapshot): Promise<string> {
   try {
-    await writeFully(handle, header, 0);
-    await writeFully(handle, frame, HEADER_BYTES);
-    await handle.sync();
+    await fsyncAsync(pending.fd);
   } catch (error) {
-    await handle.close();
-    await unlink(tmpPath).catch(() => undefined);
+    abortSnapshot(pending);
     throw error;
   }
-  await handle.close();
-  await rename(tmpPath, path);
-  await fsyncDir(dir);
-  return path;
+  closeSync(pending.fd);
+  await rename(pending.tmpPath, pending.path);
+  await fsyncDir(dirname(pending.path));
+  return pending.path;
+}
+
+export function abortSnapshot(pending: PendingSnapshot): void {
+  try {
+    closeSync(pending.fd);
+  } catch {
+    // already closed
+  }
+  rmSync(pending.tmpPath, { force: true });
+}
+
+// For callers with nothing to capture (tests, tools): begin and commit at once.
+export async function writeSnapshot(dir: string, snapshot: Snapshot, mountId: Buffer): Promise<string> {
+  return commitSnapshot(beginSnapshot(dir, snapshot, mountId));
+}
+
+function writeFullySync(fd: number, buf: Uint8Array, position: number): void {
+  for (let done = 0; done < buf.length;) {
+    const written = writeSync(fd, buf, done, buf.length - done, position + done);
+    if (written === 0) throw new Error(`write made no progress at offset ${position + done}`);
+    done += written;
+  }
 }
 
 export async function readSnapshot(path: string): Promise<SnapshotRead> {
