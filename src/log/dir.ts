@@ -1,4 +1,5 @@
 // The file names of a log directory (FORMAT.md "Directory layout"), directory fsync, full writes.
+import { writeSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,5 +41,14 @@ export async function writeFully(handle: FileHandle, buf: Buffer, position: numb
     const { bytesWritten } = await handle.write(buf, done, buf.length - done, position + done);
     if (bytesWritten === 0) throw new Error(`write made no progress at offset ${position + done}`);
     done += bytesWritten;
+  }
+}
+
+// The same on the calling thread: for writes that must be in the kernel before control returns.
+export function writeFullySync(fd: number, buf: Uint8Array, position: number): void {
+  for (let done = 0; done < buf.length;) {
+    const written = writeSync(fd, buf, done, buf.length - done, position + done);
+    if (written === 0) throw new Error(`write made no progress at offset ${position + done}`);
+    done += written;
   }
 }

@@ -1,11 +1,11 @@
 // Snapshots (header + one record {seq, state, hash}) and compaction; FORMAT.md "Directory layout".
 // The state and hash are opaque here: the model produces and verifies them.
 import { crc32c } from '@node-rs/crc32';
-import { closeSync, fsync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsync, openSync, readSync, rmSync } from 'node:fs';
 import { readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { fsyncDir, listLogDir } from './dir.ts';
+import { fsyncDir, listLogDir, writeFullySync } from './dir.ts';
 import { SnapshotCorruptError, LogVersionError } from './errors.ts';
 import {
   checkFrame, decodeEvent, decodeHeader, encodeHeader, FORMAT_VERSION,
@@ -43,7 +43,6 @@ export function beginSnapshot(dir: string, snapshot: Snapshot, mountId: Buffer):
       written += used;
       used = 0;
     };
-    releasePackSlab();
     encodePiecewise({ seq: snapshot.seq, state: snapshot.state, hash: snapshot.hash }, (piece) => {
       for (let from = 0; from < piece.length;) {
         if (used === CHUNK_BYTES) flush();
@@ -102,14 +101,6 @@ export function abortSnapshot(pending: PendingSnapshot): void {
 // For callers with nothing to capture (tests, tools): begin and commit at once.
 export async function writeSnapshot(dir: string, snapshot: Snapshot, mountId: Buffer): Promise<string> {
   return commitSnapshot(beginSnapshot(dir, snapshot, mountId));
-}
-
-function writeFullySync(fd: number, buf: Uint8Array, position: number): void {
-  for (let done = 0; done < buf.length;) {
-    const written = writeSync(fd, buf, done, buf.length - done, position + done);
-    if (written === 0) throw new Error(`write made no progress at offset ${position + done}`);
-    done += written;
-  }
 }
 
 export async function readSnapshot(path: string): Promise<SnapshotRead> {

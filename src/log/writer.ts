@@ -3,11 +3,10 @@
 // and, if durable, after a datasync that started after that write. See FORMAT.md.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeSync } from 'node:fs';
 import { access, open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir, writeFully } from './dir.ts';
+import { fsyncDir, writeFully, writeFullySync } from './dir.ts';
 import { encodeEvent, encodeFramePayload, encodeHeader, FORMAT_VERSION, HEADER_BYTES, MOUNT_ID_BYTES, RECORD_BYTES_MAX, segmentName, TMP_SUFFIX } from './format.ts';
 import { isLogEvent } from './reader.ts';
 import type { LogDirRead } from './reader.ts';
@@ -35,12 +34,7 @@ export class FileHandleLogFile implements LogFile {
   }
 
   writeNow(buf: Buffer): boolean {
-    let done = 0;
-    while (done < buf.length) {
-      const written = writeSync(this.handle.fd, buf, done, buf.length - done, this.endBytes + done);
-      if (written === 0) throw new Error(`write made no progress at offset ${this.endBytes + done}`);
-      done += written;
-    }
+    writeFullySync(this.handle.fd, buf, this.endBytes);
     this.endBytes += buf.length;
     return true;
   }
