@@ -4,7 +4,6 @@ import { crc32c } from '@node-rs/crc32';
 import { closeSync, fsync, openSync, readSync, rmSync } from 'node:fs';
 import { readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { fsyncDir, listLogDir, writeFullySync } from './dir.ts';
 import { SnapshotCorruptError, LogVersionError } from './errors.ts';
 import {
@@ -20,7 +19,6 @@ export type SnapshotRead = Snapshot & { path: string; header: LogHeader };
 export type PendingSnapshot = { seq: number; path: string; tmpPath: string; fd: number; bytes: number };
 
 const CHUNK_BYTES = 64 * 1024;
-const fsyncAsync = promisify(fsync);
 
 // Writes the snapshot's file under a temporary name now, synchronously, encoding the state a
 // piece at a time (encodePiecewise) through one 64 KiB chunk: a caller can capture a live state in
@@ -78,7 +76,7 @@ export function beginSnapshot(dir: string, snapshot: Snapshot, mountId: Buffer):
 // ahead of the log.
 export async function commitSnapshot(pending: PendingSnapshot): Promise<string> {
   try {
-    await fsyncAsync(pending.fd);
+    await new Promise<void>((resolve, reject) => fsync(pending.fd, (error) => (error ? reject(error) : resolve())));
   } catch (error) {
     abortSnapshot(pending);
     throw error;

@@ -65,7 +65,10 @@ export class FsTracer {
   #nextFile = 1;
   #namespaceOps = 0;
   readonly #saved = { open: fsp.open, rename: fsp.rename, unlink: fsp.unlink };
-  readonly #savedSync = { writeSync: fsSync.writeSync, fsyncSync: fsSync.fsyncSync, fdatasyncSync: fsSync.fdatasyncSync, ftruncateSync: fsSync.ftruncateSync };
+  readonly #savedSync = {
+    writeSync: fsSync.writeSync, fsyncSync: fsSync.fsyncSync, fdatasyncSync: fsSync.fdatasyncSync, ftruncateSync: fsSync.ftruncateSync,
+    openSync: fsSync.openSync, closeSync: fsSync.closeSync, fsync: fsSync.fsync, rmSync: fsSync.rmSync,
+  };
   /** Descriptors of traced files, for the synchronous calls that take a descriptor. */
   readonly #fds = new Map<number, number>();
 
@@ -129,6 +132,38 @@ export class FsTracer {
       saved.ftruncateSync(fd, length);
       if (file !== undefined) self.#truncate(file, length);
     };
+    // Snapshots are written through descriptors opened synchronously (src/log/snapshot.ts).
+    fsSync.openSync = function tracedOpenSync(path: Parameters<typeof fsSync.openSync>[0], flags?: Parameters<typeof fsSync.openSync>[1], mode?: Parameters<typeof fsSync.openSync>[2]): number {
+      const fd = saved.openSync(path, flags ?? 'r', mode);
+      const name = self.#nameOf(path);
+      if (name !== undefined && name !== '') {
+        const file = self.#opened(name, String(flags ?? 'r'));
+        if (file !== undefined) self.#fds.set(fd, file);
+      }
+      return fd;
+    } as typeof fsSync.openSync;
+    fsSync.closeSync = function tracedCloseSync(fd: number): void {
+      self.#fds.delete(fd);
+      saved.closeSync(fd);
+    };
+    fsSync.fsync = function tracedFsync(fd: number, callback: (error: NodeJS.ErrnoException | null) => void): void {
+      const file = self.#fds.get(fd);
+      const contents = file === undefined ? null : Buffer.from(self.#contents.get(file)!);
+      saved.fsync(fd, (error) => {
+        if (error === null && file !== undefined) self.trace.push({ kind: 'fsync', file, contents: contents! });
+        callback(error);
+      });
+    } as typeof fsSync.fsync;
+    fsSync.rmSync = function tracedRmSync(path: Parameters<typeof fsSync.rmSync>[0], options?: Parameters<typeof fsSync.rmSync>[1]): void {
+      const name = self.#nameOf(path);
+      const existed = name !== undefined && self.#names.has(name);
+      saved.rmSync(path, options);
+      if (existed) {
+        self.trace.push({ kind: 'unlink', name: name! });
+        self.#namespaceOps++;
+        self.#names.delete(name!);
+      }
+    };
     syncBuiltinESMExports();
   }
 
@@ -163,7 +198,8 @@ export class FsTracer {
     return name.includes('/') ? undefined : name;
   }
 
-  #wrapFile(handle: FileHandle, name: string, flags: string): FileHandle {
+  /** A file in the directory opened with these flags: created or truncated by a 'w' open. */
+  #opened(name: string, flags: string): number | undefined {
     let file = this.#names.get(name);
     if (flags.startsWith('w')) {
       if (file === undefined) {
@@ -177,6 +213,11 @@ export class FsTracer {
         this.#contents.set(file, Buffer.alloc(0));
       }
     }
+    return file;
+  }
+
+  #wrapFile(handle: FileHandle, name: string, flags: string): FileHandle {
+    const file = this.#opened(name, flags);
     if (file === undefined) return handle; // a file the log only reads, or one that existed before tracing
     const id = file;
     const self = this;
