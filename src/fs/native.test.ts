@@ -452,6 +452,11 @@ print(os.getpid(), res['tid'], start)
     assert.match(lsAfter, /^\.fuse_hidden[0-9a-f]+$/m, 'the hidden name shows in readdir')
     assert.equal(held.read, 'hidden bytes')
     assert.deepEqual(held.fstat, { size: 'hidden bytes'.length, ino, nlink: 0 }) // libfuse subtracts the hidden link
+    // The kernel sends RELEASE after the last close returns, so the hidden file's unlink may lag.
+    for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+      if (b!.fs.calls.slice(mark).some((c) => c.op === 'unlink')) break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
     const later = b!.fs.calls.slice(mark)
     const rename = later.find((c) => c.op === 'rename')
     assert.equal(rename?.path, '/q3/f', 'unlink of an open file became a rename')
