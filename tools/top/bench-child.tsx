@@ -8,6 +8,7 @@ import { render } from 'ink';
 import { App } from './App.tsx';
 import { followDefaults, LogFollower } from './follow.ts';
 import { FLUSH_MS_DEFAULT } from './refresh.ts';
+import { FakeStdin } from './terminal.testing.ts'; // a stdin nobody types into
 
 class NullTerminal extends EventEmitter {
   readonly isTTY = true;
@@ -22,17 +23,6 @@ class NullTerminal extends EventEmitter {
   };
 }
 
-class IdleStdin extends EventEmitter {
-  readonly isTTY = true;
-  setEncoding(): void {}
-  setRawMode(): void {}
-  resume(): void {}
-  pause(): void {}
-  ref(): void {}
-  unref(): void {}
-  read(): null { return null; }
-}
-
 export type ChildReport = {
   cpuUserMicros: number; cpuSystemMicros: number; elapsedMs: number; seqFolded: number;
   drainMs: number; rssMaxBytes: number; terminalBytes: number; frames: number; streamSize: number;
@@ -41,7 +31,7 @@ export type ChildReport = {
 const follower = new LogFollower({ path: process.argv[2]!, replaySpeed: null, userName: String, ...followDefaults });
 const terminal = new NullTerminal();
 const instance = render(<App source={follower} theme={{ isColor: true, isUnicode: true }} flushMs={FLUSH_MS_DEFAULT} />, {
-  stdout: terminal as unknown as NodeJS.WriteStream, stdin: new IdleStdin() as unknown as NodeJS.ReadStream,
+  stdout: terminal as unknown as NodeJS.WriteStream, stdin: new FakeStdin() as unknown as NodeJS.ReadStream,
   exitOnCtrlC: false, patchConsole: false, maxFps: 10,
 });
 await follower.start();
