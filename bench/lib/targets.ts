@@ -127,7 +127,13 @@ export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks / CLOCK_TICKS;
+  return ticks / clockTicks();
 }
 
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+let clockTicksPerSecond: number | null = null;
+
+/** Clock ticks per second, the unit of /proc/PID/stat's CPU times. */
+export function clockTicks(): number {
+  clockTicksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  return clockTicksPerSecond;
+}
