@@ -40,6 +40,7 @@ const OTHERS = ['memory', 'logbytes', 'fold', 'recovery', 'top'] as const;
 type ScenarioName = (typeof THROUGHPUT)[number] | (typeof OTHERS)[number];
 const ALL: readonly ScenarioName[] = [...THROUGHPUT, ...OTHERS];
 const MODES: Durability[] = ['none', 'close', 'always'];
+const WARMUP_MESSAGES = 500;
 
 /** --variants: eventfs's ops and model with layers switched on one by one (bench/variant-fs.ts). */
 const VARIANTS = [
@@ -91,6 +92,9 @@ async function runThroughput(args: Args, counts: Counts, root: string): Promise<
     }
     for (const mode of MODES) targets.push(await startEventfs(join(root, mode), mode));
     say(`mounted ${targets.map((t) => t.label).join(', ')} under ${root}`);
+    // Untimed: every daemon's hot paths are compiled by V8 before anything is measured, so the
+    // first round does not charge the bigger daemons for their JIT warm-up.
+    for (const target of targets) await single(target, 'warmup', WARMUP_MESSAGES);
     for (const scenario of selected) {
       raw[scenario] = Object.fromEntries(targets.map((t) => [t.label, [] as Figures[]]));
       for (let r = 0; r < args.rounds; r++) {

@@ -47,6 +47,7 @@ const targets: Target[] = [
   await startEventfs(root(), 'none'),
 ];
 try {
+  for (const target of targets) await single(target, 'warmup', 500); // V8 compiles the hot paths first
   console.log('per message (produce and pop averaged): JS thread us, other threads us, read and write syscalls');
   for (let round = 0; round < rounds; round++) {
     for (const target of targets) {
