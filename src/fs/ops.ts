@@ -45,15 +45,15 @@ export function makeOps(deps: OpsDeps): FuseOps {
   /** Runs a command for the current caller and answers cb with 0 or the errno (at once when it can). */
   const run = (cb: DoneCb, body: CommandBody, by: Caller = deps.caller()): void => {
     const cmd = { ...body, by, atMs: deps.now() } as Command;
-    const answer = (outcome: Outcome): void => cb(outcome === null ? 0 : toFuseCode(outcome));
     const outcome = engine.run(cmd);
     if (outcome instanceof Promise) {
-      outcome.then((late) => (late === 'EDQUOT' ? retryAfterReaping(cmd) : late)).then(answer, (error) => fail(cb, error));
+      outcome.then((late) => (late === 'EDQUOT' ? retryAfterReaping(cmd) : late))
+        .then((late) => answer(cb, late), (error) => fail(cb, error));
     } else if (outcome === 'EDQUOT') {
       const retried = retryAfterReaping(cmd);
-      if (retried instanceof Promise) retried.then(answer, (error) => fail(cb, error));
-      else answer(retried);
-    } else answer(outcome);
+      if (retried instanceof Promise) retried.then((late) => answer(cb, late), (error) => fail(cb, error));
+      else answer(cb, retried);
+    } else answer(cb, outcome);
   };
   /**
    * Queues of dead creators still count against quotas until the reaper sees them (on access, or
@@ -216,6 +216,10 @@ export function makeOps(deps: OpsDeps): FuseOps {
     },
     removexattr: (path, name, cb) => run(cb, { type: 'removexattr', path, key: name }),
   };
+}
+
+function answer(cb: DoneCb, outcome: Outcome): void {
+  cb(outcome === null ? 0 : toFuseCode(outcome));
 }
 
 function xattrsOf(node: Node): Map<string, Buffer> | null {
