@@ -1,6 +1,7 @@
 /**
- * Where a daemon's CPU goes, per message of the single scenario: the JS thread against all other
- * threads (libfuse workers, V8's GC helpers, the libuv pool), and the read and write syscalls of
+ * Where a daemon's CPU goes, per message of each phase of the single scenario (produce, pop): the
+ * JS thread against all other threads (libfuse workers, V8's GC helpers, the libuv pool), and the
+ * read and write syscalls of
  * the process (/proc/PID/io: about one write per FUSE reply, so equal counts mean equal request
  * counts). CPU is far steadier than throughput on a shared machine, so this is what attributes
  * a gap to a layer: the floor, the --variants layers and eventfs none, in the same run.
@@ -48,14 +49,21 @@ const targets: Target[] = [
 ];
 try {
   for (const target of targets) await single(target, 'warmup', 500); // V8 compiles the hot paths first
-  console.log('per message (produce and pop averaged): JS thread us, other threads us, read and write syscalls');
+  console.log('per message of each phase: JS thread us, other threads us, read and write syscalls');
   for (let round = 0; round < rounds; round++) {
     for (const target of targets) {
-      const before = sample(target.pid!);
-      await single(target, `threads-${round}`, count);
-      const after = sample(target.pid!);
-      const per = (key: keyof Sample): string => ((after[key] - before[key]) / (2 * count)).toFixed(key.endsWith('Us') ? 0 : 1);
-      console.log(`${target.label.padEnd(16)} main ${per('mainUs').padStart(5)}  other ${per('otherUs').padStart(5)}  reads ${per('reads').padStart(5)}  writes ${per('writes').padStart(5)}`);
+      const before: Partial<Record<string, Sample>> = {};
+      const lines: string[] = [];
+      await single(target, `threads-${round}`, count, (phase, isStart) => {
+        if (isStart) {
+          before[phase] = sample(target.pid!);
+          return;
+        }
+        const after = sample(target.pid!);
+        const per = (key: keyof Sample): string => ((after[key] - before[phase]![key]) / count).toFixed(key.endsWith('Us') ? 0 : 1);
+        lines.push(`${`${target.label} ${phase}`.padEnd(24)} main ${per('mainUs').padStart(5)}  other ${per('otherUs').padStart(5)}  reads ${per('reads').padStart(5)}  writes ${per('writes').padStart(5)}`);
+      });
+      for (const line of lines) console.log(line);
     }
   }
 } finally {

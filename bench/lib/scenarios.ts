@@ -54,11 +54,20 @@ function dropQueue(dir: string): void {
   rmdirSync(dir);
 }
 
+/** Called just before (true) and after (false) each timed phase, e.g. to sample the daemon. */
+export type PhaseHook = (phase: 'produce' | 'pop', isStart: boolean) => void;
+
 /** 1. One producer creates+writes+closes N small messages, then one consumer pops them all. */
-export async function single(target: Target, tag: string, count: number): Promise<Figures> {
+export async function single(target: Target, tag: string, count: number, onPhase: PhaseHook = () => undefined): Promise<Figures> {
   const dir = makeQueue(target, `single-${tag}`);
-  const produced = await withCpu(target, () => runTogether([['produce', dir, '--prefix', 'm', '--count', String(count), '--size', String(SMALL_BYTES)]]));
-  const popped = await withCpu(target, () => runTogether([['pop', dir, '--prefix', 'm', '--count', String(count), '--size', String(SMALL_BYTES), '--via', popVia(target)]]));
+  const phase = async (name: 'produce' | 'pop', args: string[]): Promise<Awaited<ReturnType<typeof withCpu>>> => {
+    onPhase(name, true);
+    const measured = await withCpu(target, () => runTogether([[name, dir, '--prefix', 'm', '--count', String(count), '--size', String(SMALL_BYTES), ...args]]));
+    onPhase(name, false);
+    return measured;
+  };
+  const produced = await phase('produce', []);
+  const popped = await phase('pop', ['--via', popVia(target)]);
   dropQueue(dir);
   return {
     produce: rate(count, produced.results[0]!), pop: rate(count, popped.results[0]!),
