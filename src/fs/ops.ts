@@ -46,14 +46,12 @@ export function makeOps(deps: OpsDeps): FuseOps {
   const run = (cb: DoneCb, body: CommandBody, by: Caller = deps.caller()): void => {
     const cmd = { ...body, by, atMs: deps.now() } as Command;
     const outcome = engine.run(cmd);
-    if (outcome instanceof Promise) {
-      outcome.then((late) => (late === 'EDQUOT' ? retryAfterReaping(cmd) : late))
-        .then((late) => answer(cb, late), (error) => fail(cb, error));
-    } else if (outcome === 'EDQUOT') {
-      const retried = retryAfterReaping(cmd);
-      if (retried instanceof Promise) retried.then((late) => answer(cb, late), (error) => fail(cb, error));
-      else answer(cb, retried);
-    } else answer(cb, outcome);
+    reply(cb, outcome instanceof Promise ? outcome.then((late) => retryIfOverQuota(cmd, late)) : retryIfOverQuota(cmd, outcome));
+  };
+  /** Answers cb with 0 or the errno: at once for an outcome, when it settles for a promise. */
+  const reply = (cb: DoneCb, outcome: Outcome | Promise<Outcome>): void => {
+    if (outcome instanceof Promise) outcome.then((late) => answer(cb, late), (error) => fail(cb, error));
+    else answer(cb, outcome);
   };
   /**
    * Queues of dead creators still count against quotas until the reaper sees them (on access, or
@@ -61,7 +59,8 @@ export function makeOps(deps: OpsDeps): FuseOps {
    * user whose previous process just exited is not refused for what that process left behind.
    * (No costlier than `ls` of the root, which sweeps the same way.)
    */
-  const retryAfterReaping = (cmd: Command): Outcome | Promise<Outcome> => {
+  const retryIfOverQuota = (cmd: Command, outcome: Outcome): Outcome | Promise<Outcome> => {
+    if (outcome !== 'EDQUOT') return outcome;
     const seq = state.seq;
     reaper.checkAll();
     return state.seq === seq ? 'EDQUOT' : engine.run(cmd);
@@ -92,7 +91,7 @@ export function makeOps(deps: OpsDeps): FuseOps {
     const handle = handles.get(fh);
     if (handle === undefined || (!handle.dirty && !force) || (engine.durability === 'none' && !force)) return cb(0);
     handle.dirty = false;
-    engine.sync().then((errno) => cb(errno === null ? 0 : toFuseCode(errno)), (error) => fail(cb, error));
+    reply(cb, engine.sync());
   };
 
   return {
