@@ -11,7 +11,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { single } from './lib/scenarios.ts';
-import { clockTicks, startEventfs, startFloor, startVariant, type Target } from './lib/targets.ts';
+import { clockTicks, cpuTicks, startEventfs, startFloor, startVariant, type Target } from './lib/targets.ts';
 
 type Sample = { mainUs: number; otherUs: number; reads: number; writes: number };
 
@@ -25,8 +25,7 @@ function sample(pid: number): Sample {
     } catch {
       continue; // a thread that ended meanwhile
     }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
+    const ticks = cpuTicks(stat);
     if (tid === String(pid)) main += ticks;
     else other += ticks;
   }

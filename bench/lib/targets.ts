@@ -124,10 +124,13 @@ export function rssBytes(pid: number): number {
 
 /** user+system CPU time of a process so far, in seconds (/proc/PID/stat fields 14 and 15). */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return cpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / clockTicks();
+}
+
+/** utime + stime, in clock ticks, of a /proc/PID/stat or /proc/PID/task/TID/stat text. */
+export function cpuTicks(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks / clockTicks();
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 let clockTicksPerSecond: number | null = null;
