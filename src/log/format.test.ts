@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  checkFrame, decodeEvent, decodeHeader, encodeEvent, encodeFrame, encodeFramePayload, encodeHeader, encodePiecewise, FORMAT_VERSION,
+  checkFrame, decodeEvent, decodeHeader, encodeEvent, encodeFrame, encodeFramePayload, encodeHeader, FORMAT_VERSION,
   FRAME_HEADER_BYTES, HEADER_BYTES, RECORD_BYTES_MAX, SEGMENT_NAME, segmentName, SNAPSHOT_NAME, snapshotName,
 } from './format.ts';
+import { piecewiseBytes } from './testing.ts';
 
 const mountId = Buffer.from([...Array(16).keys()]);
 
@@ -124,7 +125,7 @@ describe('encodePiecewise', () => {
 
   it('gives encodeEvent\'s bytes for a value without lazy lists', () => {
     const value = { seq: 7, state: { a: [1, 'x', null], b: Buffer.from('hi'), c: { d: true } }, hash: 'ab' };
-    assert.ok(encodePiecewise(value).equals(encodeEvent(value)));
+    assert.ok(piecewiseBytes(value).equals(encodeEvent(value)));
   });
 
   it('gives the bytes of the materialised value, at every size of list and map header', () => {
@@ -132,10 +133,10 @@ describe('encodePiecewise', () => {
       const items = Array.from({ length: count }, (_, i) => [`m${i}`, i]);
       const value = { seq: count, state: { queues: lazy(items.map((entry) => ({ entry, more: lazy([entry]) }))) } };
       const plain = { seq: count, state: { queues: items.map((entry) => ({ entry, more: [entry] })) } };
-      assert.ok(encodePiecewise(value).equals(encodeEvent(plain)), `${count} items`);
+      assert.ok(piecewiseBytes(value).equals(encodeEvent(plain)), `${count} items`);
     }
     const wide = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i === 0 ? lazy([1]) : i]));
-    assert.ok(encodePiecewise(wide).equals(encodeEvent({ ...wide, k0: [1] })), 'a map of 16 or more keys');
+    assert.ok(piecewiseBytes(wide).equals(encodeEvent({ ...wide, k0: [1] })), 'a map of 16 or more keys');
   });
 });
 

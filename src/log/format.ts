@@ -48,24 +48,13 @@ export function encodeEvent(value: unknown): Buffer {
 }
 
 /**
- * encodeEvent's bytes (returned, or handed piece by piece to `put`) for a value that may hold lazy lists (iterables with a length that are not
- * arrays, e.g. the model's LazyList): those are packed one item at a time, so a large snapshot is
- * encoded without its state ever existing as one object graph. Other values are packed whole.
+ * encodeEvent's bytes, handed piece by piece to `put` (which must copy each piece before it
+ * returns: a piece is a view of packr's slab), for a value that may hold lazy lists (iterables
+ * with a length that are not arrays, e.g. the model's LazyList): those are packed one item at a
+ * time, so a large snapshot is encoded without its state ever existing as one object graph.
+ * Other values are packed whole.
  */
-export function encodePiecewise(value: unknown, put?: (piece: Uint8Array) => void): Buffer {
-  let out = Buffer.allocUnsafe(put === undefined ? PIECEWISE_START_BYTES : 0);
-  let at = 0;
-  // Each piece is copied out at once (or handed to `put`, which must copy it before returning),
-  // so no piece (a view of packr's slab) outlives its turn.
-  put ??= (piece) => {
-    if (at + piece.length > out.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * out.length, at + piece.length));
-      out.copy(grown, 0, 0, at);
-      out = grown;
-    }
-    out.set(piece, at);
-    at += piece.length;
-  };
+export function encodePiecewise(value: unknown, put: (piece: Uint8Array) => void): void {
   const walk = (part: unknown): void => {
     if (isLazyList(part) || (Array.isArray(part) && part.some(holdsLazyList))) {
       put(arrayHeader(part.length));
@@ -80,10 +69,7 @@ export function encodePiecewise(value: unknown, put?: (piece: Uint8Array) => voi
     } else put(packr.pack(part));
   };
   walk(value);
-  return out.subarray(0, at);
 }
-
-const PIECEWISE_START_BYTES = 64 * 1024;
 
 interface LazyListLike extends Iterable<unknown> { readonly length: number }
 

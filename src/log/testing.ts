@@ -3,10 +3,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeFrame, encodeHeader, FORMAT_VERSION, HEADER_BYTES } from './format.ts';
+import { encodeFrame, encodeHeader, encodePiecewise, FORMAT_VERSION, HEADER_BYTES } from './format.ts';
 import type { LogFile } from './writer.ts';
 
 export const MOUNT_ID_TEST = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+
+// encodePiecewise's pieces as one buffer, to compare with encodeEvent's.
+export function piecewiseBytes(value: unknown): Buffer {
+  const pieces: Buffer[] = [];
+  encodePiecewise(value, (piece) => pieces.push(Buffer.from(piece)));
+  return Buffer.concat(pieces);
+}
 
 export function testEvents(count: number, firstSeq = 1): { type: string; seq: number; data: Buffer }[] {
   return Array.from({ length: count }, (_, i) => ({ type: 'test', seq: firstSeq + i, data: Buffer.from(`event ${firstSeq + i}`) }));
